@@ -16,6 +16,7 @@
 #define EVENT_TOPICS_MAX     20
 #define EVENT_TOPIC_MAX      40
 #define EVENT_NAME_MAX       200
+#define EVENT_ASSOC_NAME_MAX 200 /* association.name: not limited by issue 2; ours */
 #define EVENT_PARTY_MAX      100
 #define EVENT_NOTES_MAX      4000
 

@@ -2,6 +2,7 @@
    check fills a reject_t and processing goes on. */
 #ifndef PARLEY_REJECT_H
 #define PARLEY_REJECT_H
+#include <stddef.h>
 #include <stdint.h>
 #include "parley.h"
 
