@@ -16,6 +16,8 @@
 #include "parley.h"
 
 #define SPOOL_RECORD_MAX (64 * 1024)
+/* Bytes each record takes on disk besides its payload (magic, length, id, checksum). */
+#define SPOOL_RECORD_HEADER 20
 
 typedef struct spool spool_t;
 
@@ -71,5 +73,28 @@ bool spool_is_full (spool_t *self, size_t len);
 /* Unacknowledged records and their bytes on disk. */
 uint64_t spool_pending_records (spool_t *self);
 uint64_t spool_pending_bytes (spool_t *self);
+
+/* Puts the reader back on the oldest unacknowledged record, so that spool_read_next
+   returns again every record read but not yet acknowledged (records acknowledged out of
+   order are not returned again). For a sender that prefers re-reading to holding sent
+   records in memory. */
+void spool_rewind (spool_t *self);
+
+/* What the spool has done since open, for logs, the --once summary and tests. */
+typedef struct {
+    uint64_t appended;            /* records appended */
+    uint64_t fsyncs;              /* fsync/fdatasync calls on segment files */
+    uint64_t quarantined_bytes;   /* damaged bytes set aside (copied to DIR/quarantine/) */
+    uint64_t quarantined_records; /* ids lost with them (from the gap in ids; 0 if unknown) */
+    uint64_t torn_bytes_cut;      /* torn tail cut at open */
+    uint64_t segments;            /* segment files now */
+    uint64_t disk_bytes;          /* their total size */
+    uint64_t floor;               /* every id ≤ floor is acknowledged */
+    uint64_t last_id;             /* highest id given out */
+    uint64_t in_flight;           /* records read and above the floor */
+    uint64_t ack_ranges;          /* acknowledged ranges held above the floor */
+} spool_stats_t;
+
+void spool_get_stats (spool_t *self, spool_stats_t *stats);
 
 #endif
