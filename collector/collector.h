@@ -1,0 +1,32 @@
+/* The collector's loop: read BATCH requests from the ROUTER, write them to PostgreSQL in
+   one transaction (batches that arrive together are combined, up to --max-events), and
+   answer each batch with its OUTCOMES only after COMMIT succeeded.
+
+   While the database is unreachable the loop acknowledges nothing and reads nothing: it
+   keeps the batches it holds, reconnects with backoff, and ZeroMQ's high-water marks push
+   back on the agents; when the database returns it carries on with the same batches.
+
+   A stop request (SIGTERM/SIGINT, through *stop) ends reading at once; the batches held
+   are committed and acknowledged if the database is there, else left for the agents to
+   resend; then collector_run returns. */
+#ifndef PARLEY_COLLECTOR_H
+#define PARLEY_COLLECTOR_H
+#include <signal.h>
+#include "collector_options.h"
+#include "parley.h"
+
+typedef struct collector collector_t;
+
+/* Binds the endpoints of opts (opts is borrowed and must outlive the collector). Returns
+   NULL, with the reason logged, when a bind fails. Caller owns the result. */
+collector_t *collector_new (const collector_options_t *opts);
+void collector_destroy (collector_t **self_p);
+
+/* Runs until *stop is set. Returns the exit status: 0, or 1 on a failure that a restart
+   has to solve (the schema could not be brought up to date on a working connection). */
+int collector_run (collector_t *self, const volatile sig_atomic_t *stop);
+
+/* --migrate-only: one connection, migrations and seed, no socket. Returns the exit status. */
+int collector_migrate_only (const collector_options_t *opts);
+
+#endif

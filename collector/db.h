@@ -1,0 +1,105 @@
+/* The collector's PostgreSQL session: the connection's lifecycle (connect without
+   blocking a stop request, reconnect with backoff), exec helpers that always PQclear, and
+   the classification of failures by SQLSTATE that decides what the collector does next.
+
+   Failure classes (db_status_t):
+   - DB_RETRY: the batch is fine, the database is not, for now. Connection failures (class
+     08, or no SQLSTATE at all: the server went away), serialization failures and
+     deadlocks (40001, 40P01), the server shutting down (57P01-57P03), and every failure
+     that is not about the data (out of disk or memory 53xxx, permission or missing object
+     42xxx, I/O 58xxx, internal XX000 …). The collector keeps the batch, acknowledges
+     nothing, and tries again after a backoff on a fresh connection. Treating the systemic
+     failures as "retry" rather than "fatal" is deliberate: a fatal outcome ends as
+     "rejected" at the agent, which then drops the event; a schema someone broke or a full
+     disk must stall ingest (loudly), never throw events away.
+   - DB_FATAL: the database refused the data (classes 22 data exception, 23 integrity
+     constraint, 54 program limit such as an oversized index row, P0 raised by PL/pgSQL).
+     Retrying the same batch would fail the same way; the store isolates the event by
+     splitting the batch. */
+#ifndef PARLEY_DB_H
+#define PARLEY_DB_H
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <libpq-fe.h>
+#include "parley.h"
+
+typedef enum { DB_OK = 0, DB_RETRY, DB_FATAL } db_status_t;
+
+typedef struct db db_t;
+
+/* Called after each successful (re)connection, before the connection is used: the
+   collector brings the schema up to date and prepares the session there. Returns 0, or -1
+   to drop the connection and try again later. */
+typedef int (db_on_connect_fn) (PGconn *conn, void *arg);
+
+/* A session for `conninfo` (any libpq connection string or URI; NULL or "" means the
+   libpq environment: PGHOST, PGDATABASE, PGSERVICE …). Does not connect yet. Caller owns
+   the result (db_destroy). */
+db_t *db_new (const char *conninfo, const char *application_name);
+void db_destroy (db_t **self_p);
+
+/* Sets the hook run after each connection. */
+void db_set_on_connect (db_t *self, db_on_connect_fn *fn, void *arg);
+
+/* One connection attempt, polled so that *stop (set by a signal handler) interrupts it
+   within 100 ms; gives up after timeout_ms. Runs the on-connect hook. Returns 0 when
+   connected (or already connected), -1 otherwise with the reason logged at warn. */
+int db_connect (db_t *self, const volatile sig_atomic_t *stop, int timeout_ms) PARLEY_MUST_CHECK;
+
+/* Connects, retrying with exponential backoff and jitter (250 ms doubling to 10 s) until it
+   works or *stop is set. Returns 0 when connected, -1 when stopped. */
+int db_ensure (db_t *self, const volatile sig_atomic_t *stop) PARLEY_MUST_CHECK;
+
+/* Drops the connection (after DB_RETRY: a fresh session clears whatever state the failure
+   left). The next db_connect/db_ensure opens a new one. */
+void db_disconnect (db_t *self);
+
+bool db_is_connected (db_t *self);
+/* The open connection, or NULL. Borrowed. */
+PGconn *db_conn (db_t *self);
+/* "host=… port=… dbname=… user=…" of the current or last connection, for logs (never the
+   password). Borrowed; valid until the next connect. */
+const char *db_describe (db_t *self);
+
+/* Classifies a failed result (res may be NULL, e.g. after PQexec lost the connection). */
+db_status_t db_classify (PGconn *conn, const PGresult *res);
+
+/* Formats "message (SQLSTATE xxxxx)" from res, or from the connection's last error when
+   res is NULL, as one line (newlines folded to spaces). */
+void db_error_text (PGconn *conn, const PGresult *res, char *err, size_t errlen);
+
+/* Runs a statement that returns no rows (or rows nobody reads). Always clears the result.
+   Returns DB_OK, or the failure's class with its text in err. */
+db_status_t db_command (PGconn *conn, const char *sql, char *err, size_t errlen) PARLEY_MUST_CHECK;
+
+/* Runs a query with text parameters (NULL is SQL NULL). On success returns the result
+   (PGRES_TUPLES_OK or PGRES_COMMAND_OK; caller owns it: PQclear) and sets *status to DB_OK;
+   on failure returns NULL (the result already cleared), sets *status and fills err. */
+PGresult *db_query (PGconn *conn, const char *sql, int nparams, const char *const *params,
+                    db_status_t *status, char *err, size_t errlen);
+
+/* Runs `sql` (a COPY … FROM STDIN) and sends `len` bytes of COPY data. Returns DB_OK or the
+   failure's class with its text in err (a value PostgreSQL refuses surfaces here). */
+db_status_t db_copy_in (PGconn *conn, const char *sql, const char *data, size_t len, char *err,
+                        size_t errlen) PARLEY_MUST_CHECK;
+
+/* A growing byte buffer for COPY text data. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} db_buf_t;
+
+void db_buf_init (db_buf_t *buf);
+void db_buf_fini (db_buf_t *buf);
+void db_buf_reset (db_buf_t *buf);
+void db_buf_put (db_buf_t *buf, const char *bytes, size_t len);
+void db_buf_puts (db_buf_t *buf, const char *text);
+void db_buf_putc (db_buf_t *buf, char c);
+/* Appends `len` bytes as one COPY text-format field: backslash, tab, newline and carriage
+   return escaped. */
+void db_buf_put_field (db_buf_t *buf, const char *text, size_t len);
+/* Appends SQL NULL (\N) as a COPY text field. */
+void db_buf_put_null (db_buf_t *buf);
+
+#endif

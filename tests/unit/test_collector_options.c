@@ -1,0 +1,224 @@
+/* parley-collector's command line, and the COPY text escaping its store relies on (the
+   database side of the store is tested against a real PostgreSQL in
+   tests/integration/test_store.py). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector_options.h"
+#include "db.h"
+
+typedef struct {
+    collector_options_result_t result;
+    char out[4096];
+    char err[1024];
+} s_run_t;
+
+/* Parses args with stdout/stderr captured into r. argv's strings stay alive in `store`, as
+   the options borrow them. */
+static void
+s_parse (s_run_t *r, collector_options_t *opts, int argc, const char *const *args)
+{
+    static char *argv[64];
+    static char store[64][256];
+    assert_true (argc < 64);
+    for (int i = 0; i < argc; i++) {
+        snprintf (store[i], sizeof store[i], "%s", args[i]);
+        argv[i] = store[i];
+    }
+    argv[argc] = NULL;
+    FILE *out = fmemopen (r->out, sizeof r->out, "w");
+    FILE *err = fmemopen (r->err, sizeof r->err, "w");
+    assert_non_null (out);
+    assert_non_null (err);
+    memset (r->out, 0, sizeof r->out);
+    memset (r->err, 0, sizeof r->err);
+    r->result = collector_options_parse (opts, argc, argv, out, err);
+    fclose (out);
+    fclose (err);
+}
+
+static void
+test_db_and_repeated_bind_are_kept_in_order (void **state)
+{
+    (void) state;
+    collector_options_t o;
+    s_run_t r;
+    const char *args[] = {"parley-collector", "--db", "dbname=parley host=/tmp", "--bind",
+                          "tcp://127.0.0.1:5570", "-b", "ipc:///tmp/c.sock"};
+    s_parse (&r, &o, 7, args);
+    assert_int_equal (r.result, COLLECTOR_OPTIONS_RUN);
+    assert_string_equal (o.db, "dbname=parley host=/tmp");
+    assert_int_equal (o.bind_count, 2);
+    assert_string_equal (o.binds[0], "tcp://127.0.0.1:5570");
+    assert_string_equal (o.binds[1], "ipc:///tmp/c.sock");
+    assert_int_equal (o.max_events, COLLECTOR_MAX_EVENTS_DEF);
+    assert_int_equal (o.stats_interval_s, 10);
+    assert_false (o.migrate_only);
+}
+
+static void
+test_db_may_be_left_to_the_libpq_environment (void **state)
+{
+    (void) state;
+    collector_options_t o;
+    s_run_t r;
+    const char *args[] = {"parley-collector", "--bind", "tcp://127.0.0.1:*"};
+    s_parse (&r, &o, 3, args);
+    assert_int_equal (r.result, COLLECTOR_OPTIONS_RUN);
+    assert_null (o.db);
+}
+
+static void
+test_version_prints_name_and_version (void **state)
+{
+    (void) state;
+    collector_options_t o;
+    s_run_t r;
+    const char *args[] = {"parley-collector", "--version"};
+    s_parse (&r, &o, 2, args);
+    assert_int_equal (r.result, COLLECTOR_OPTIONS_EXIT);
+    assert_string_equal (r.out, "parley-collector 0.1.0\n");
+}
+
+static void
+test_help_lists_every_option (void **state)
+{
+    (void) state;
+    collector_options_t o;
+    s_run_t r;
+    const char *args[] = {"parley-collector", "--help"};
+    s_parse (&r, &o, 2, args);
+    assert_int_equal (r.result, COLLECTOR_OPTIONS_EXIT);
+    const char *names[] = {"--db CONNINFO", "--bind ENDPOINT", "--log-level", "--max-events",
+                           "--stats-interval", "--migrate-only", "--help", "--version"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_non_null (strstr (r.out, names[i]));
+}
+
+static void
+test_migrate_only_needs_no_bind (void **state)
+{
+    (void) state;
+    collector_options_t o;
+    s_run_t r;
+    const char *args[] = {"parley-collector", "--migrate-only", "--db", "dbname=x"};
+    s_parse (&r, &o, 4, args);
+    assert_int_equal (r.result, COLLECTOR_OPTIONS_RUN);
+    assert_true (o.migrate_only);
+}
+
+/* Every bad command line: exit 2 with one line naming the problem. */
+static void
+test_bad_arguments_are_usage_errors_with_one_line (void **state)
+{
+    (void) state;
+    static const struct {
+        int argc;
+        const char *args[6];
+        const char *says;
+    } cases[] = {
+        {2, {"parley-collector", "--db"}, "option --db needs an argument"},
+        {3, {"parley-collector", "--db", "x"}, "--bind ENDPOINT is required"},
+        {4, {"parley-collector", "--bind", "tcp://a:1", "--bogus"}, "unknown option \"--bogus\""},
+        {4, {"parley-collector", "--bind", "tcp://a:1", "extra"}, "unexpected argument \"extra\""},
+        {3, {"parley-collector", "--bind", ""}, "--bind needs an endpoint"},
+        {5, {"parley-collector", "--bind", "tcp://a:1", "--max-events", "0"}, "invalid --max-events \"0\""},
+        {5, {"parley-collector", "--bind", "tcp://a:1", "--max-events", "12x"}, "invalid --max-events \"12x\""},
+        {5, {"parley-collector", "--bind", "tcp://a:1", "--stats-interval", "-1"}, "invalid --stats-interval"},
+        {5, {"parley-collector", "--bind", "tcp://a:1", "--log-level", "loud"}, "invalid --log-level \"loud\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        collector_options_t o;
+        s_run_t r;
+        s_parse (&r, &o, cases[i].argc, cases[i].args);
+        assert_int_equal (r.result, COLLECTOR_OPTIONS_USAGE);
+        if (!strstr (r.err, cases[i].says))
+            fail_msg ("case %zu: \"%s\" does not say \"%s\"", i, r.err, cases[i].says);
+        assert_int_equal (strncmp (r.err, "parley-collector: ", 18), 0);
+        char *nl = strchr (r.err, '\n');
+        assert_non_null (nl);
+        assert_int_equal (nl[1], '\0');
+        assert_string_equal (r.out, "");
+    }
+}
+
+static void
+test_seventeen_binds_are_too_many (void **state)
+{
+    (void) state;
+    const char *args[2 * COLLECTOR_BIND_MAX + 3];
+    int argc = 0;
+    args[argc++] = "parley-collector";
+    for (int i = 0; i <= COLLECTOR_BIND_MAX; i++) {
+        args[argc++] = "--bind";
+        args[argc++] = "tcp://127.0.0.1:*";
+    }
+    collector_options_t o;
+    s_run_t r;
+    s_parse (&r, &o, argc, args);
+    assert_int_equal (r.result, COLLECTOR_OPTIONS_USAGE);
+    assert_non_null (strstr (r.err, "too many --bind"));
+}
+
+/* COPY text format: backslash, tab, newline and carriage return must be escaped, everything
+   else (UTF-8, quotes) passes as it is; \N is NULL. */
+static void
+test_copy_fields_escape_what_copy_text_format_reserves (void **state)
+{
+    (void) state;
+    db_buf_t buf;
+    db_buf_init (&buf);
+    const char in[] = "a\\b\tc\nd\re \"Ynys M\xc3\xb4n\" \\N";
+    db_buf_put_field (&buf, in, sizeof in - 1);
+    db_buf_putc (&buf, '\t');
+    db_buf_put_null (&buf);
+    db_buf_putc (&buf, '\0');
+    assert_string_equal (buf.data, "a\\\\b\\tc\\nd\\re \"Ynys M\xc3\xb4n\" \\\\N\t\\N");
+    db_buf_reset (&buf);
+    assert_int_equal (buf.len, 0);
+    /* growth past the first allocation keeps every byte */
+    for (int i = 0; i < 10000; i++)
+        db_buf_put_field (&buf, "x\t", 2);
+    assert_int_equal (buf.len, 30000);
+    assert_memory_equal (buf.data + 29997, "x\\t", 3);
+    db_buf_fini (&buf);
+    assert_null (buf.data);
+}
+
+static void
+test_a_missing_result_is_retryable (void **state)
+{
+    (void) state;
+    /* No result at all is what libpq gives when the server went away mid-query. */
+    assert_int_equal (db_classify (NULL, NULL), DB_RETRY);
+    PGresult *res = PQmakeEmptyPGresult (NULL, PGRES_FATAL_ERROR);
+    assert_int_equal (db_classify (NULL, res), DB_RETRY); /* no SQLSTATE: client side */
+    char err[128];
+    db_error_text (NULL, NULL, err, sizeof err);
+    assert_string_equal (err, "no connection to the server");
+    PQclear (res);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_db_and_repeated_bind_are_kept_in_order),
+        cmocka_unit_test (test_db_may_be_left_to_the_libpq_environment),
+        cmocka_unit_test (test_version_prints_name_and_version),
+        cmocka_unit_test (test_help_lists_every_option),
+        cmocka_unit_test (test_migrate_only_needs_no_bind),
+        cmocka_unit_test (test_bad_arguments_are_usage_errors_with_one_line),
+        cmocka_unit_test (test_seventeen_binds_are_too_many),
+        cmocka_unit_test (test_copy_fields_escape_what_copy_text_format_reserves),
+        cmocka_unit_test (test_a_missing_result_is_retryable),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
