@@ -1,0 +1,65 @@
+/* parley-agent: options, logging, signals, then the agent's loop (agent.c). */
+#include <czmq.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "agent_options.h"
+#include "log.h"
+
+static volatile sig_atomic_t s_stop = 0;
+
+static void
+s_on_signal (int signum)
+{
+    (void)signum;
+    s_stop = 1;
+}
+
+/* SIGTERM and SIGINT end the loop at its next turn; without SA_RESTART they also cut
+   short the poll it is waiting in. SIGPIPE is ignored: a closed pipe shows as EPIPE. */
+static void
+s_install_signals (void)
+{
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGINT, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+}
+
+int
+main (int argc, char **argv)
+{
+    log_set_program ("parley-agent");
+    /* Before any socket exists: czmq must not take over SIGINT/SIGTERM, nor write on
+       stdout, which carries the --once summary. */
+    zsys_handler_set (NULL);
+    zsys_set_logstream (stderr);
+
+    agent_options_t opts;
+    agent_options_result_t parsed = agent_options_parse (argc, argv, &opts);
+    if (parsed != AGENT_OPTIONS_RUN) {
+        agent_options_fini (&opts);
+        return parsed == AGENT_OPTIONS_DONE ? 0 : 2;
+    }
+    s_install_signals ();
+
+    char err[1024];
+    agent_t *agent = agent_new (&opts, err, sizeof err);
+    if (!agent) {
+        fprintf (stderr, "parley-agent: %s\n", err);
+        agent_options_fini (&opts);
+        return 1;
+    }
+    int rc = agent_run (agent, &s_stop);
+    if (opts.once && !s_stop)
+        agent_print_summary (agent, stdout);
+    agent_destroy (&agent);
+    agent_options_fini (&opts);
+    zsys_shutdown ();
+    return rc == 0 ? 0 : 1;
+}
