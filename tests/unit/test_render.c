@@ -1,0 +1,317 @@
+/* The `parley` CLI's renderings (render.c), the report's hex geometry (report.c) and the
+   MP list's validation (mps.c, which rejects a bad file before touching the database). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "mps.h"
+#include "render.h"
+#include "report.h"
+
+/* Runs fn(rs, file) into a string. Caller frees. */
+static char *
+s_capture (void (*fn) (const resultset_t *, FILE *), const resultset_t *rs)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream (&buf, &len);
+    fn (rs, f);
+    fclose (f);
+    return buf;
+}
+
+static void
+s_table80 (const resultset_t *rs, FILE *f)
+{
+    render_table (rs, f, "(empty)");
+}
+
+static resultset_t *
+s_people (void)
+{
+    const char *names[] = {"name", "n", "mean", "ok"};
+    const column_type_t types[] = {COLUMN_TEXT, COLUMN_INT, COLUMN_REAL, COLUMN_BOOL};
+    resultset_t *rs = resultset_new (4, names, types);
+    const char *r1[] = {"Brighton, Kemptown and Peacehaven", "12", "0.6666666666666667", "t"};
+    const char *r2[] = {"say \"hi\"\nthere", "-3", NULL, "f"};
+    const char *r3[] = {"", "0", "2", NULL};
+    resultset_add_row (rs, r1);
+    resultset_add_row (rs, r2);
+    resultset_add_row (rs, r3);
+    return rs;
+}
+
+static void
+test_csv_quotes_commas_quotes_and_newlines_and_ends_lines_with_crlf (void **state)
+{
+    (void) state;
+    resultset_t *rs = s_people ();
+    char *out = s_capture (render_csv, rs);
+    assert_string_equal (out, "name,n,mean,ok\r\n"
+                              "\"Brighton, Kemptown and Peacehaven\",12,0.6666666666666667,t\r\n"
+                              "\"say \"\"hi\"\"\nthere\",-3,,f\r\n"
+                              "\"\",0,2,\r\n");
+    free (out);
+    resultset_destroy (&rs);
+    assert_null (rs);
+}
+
+static void
+test_json_is_an_array_of_objects_with_numbers_as_numbers_and_null_as_null (void **state)
+{
+    (void) state;
+    resultset_t *rs = s_people ();
+    char *out = s_capture (render_json, rs);
+    json_error_t err;
+    json_t *doc = json_loads (out, 0, &err);
+    assert_non_null (doc);
+    assert_true (json_is_array (doc));
+    assert_int_equal (json_array_size (doc), 3);
+    json_t *first = json_array_get (doc, 0);
+    assert_string_equal (json_string_value (json_object_get (first, "name")), "Brighton, Kemptown and Peacehaven");
+    assert_true (json_is_integer (json_object_get (first, "n")));
+    assert_int_equal (json_integer_value (json_object_get (first, "n")), 12);
+    assert_true (json_is_real (json_object_get (first, "mean")));
+    assert_true (fabs (json_real_value (json_object_get (first, "mean")) - 2.0 / 3.0) < 1e-12);
+    assert_true (json_is_true (json_object_get (first, "ok")));
+    json_t *second = json_array_get (doc, 1);
+    assert_int_equal (json_integer_value (json_object_get (second, "n")), -3);
+    assert_true (json_is_null (json_object_get (second, "mean")));
+    assert_true (json_is_false (json_object_get (second, "ok")));
+    assert_string_equal (json_string_value (json_object_get (second, "name")), "say \"hi\"\nthere");
+    assert_true (json_is_null (json_object_get (json_array_get (doc, 2), "ok")));
+    json_decref (doc);
+    free (out);
+    resultset_destroy (&rs);
+}
+
+static void
+test_table_only_and_hidden_columns_go_to_their_own_renderings (void **state)
+{
+    (void) state;
+    resultset_t *rs = s_people ();
+    resultset_table_only (rs, 0);
+    resultset_hide_in_table (rs, 1);
+    char *csv = s_capture (render_csv, rs);
+    assert_true (strncmp (csv, "n,mean,ok\r\n", 11) == 0);
+    char *table = s_capture (s_table80, rs);
+    assert_non_null (strstr (table, "name"));
+    assert_null (strstr (table, "-3"));
+    free (csv);
+    free (table);
+    resultset_destroy (&rs);
+}
+
+/* Every line of a rendered table is at most 80 columns, and numbers are never cut. */
+static void
+test_wide_table_fits_80_columns_cutting_text_not_numbers (void **state)
+{
+    (void) state;
+    const char *names[] = {"constituency", "mp", "party", "conversations", "stakeholder"};
+    const column_type_t types[] = {COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT, COLUMN_INT, COLUMN_TEXT};
+    resultset_t *rs = resultset_new (5, names, types);
+    const char *r1[] = {"Birmingham Hodge Hill and Solihull North", "Liam Byrne", "Labour", "1234567",
+                        "Rt Hon Somebody With A Very Long Name Indeed MP"};
+    const char *r2[] = {"Ynys Môn", "Llinos Medi", "Plaid Cymru", "7", "Cllr Ann Lee"};
+    resultset_add_row (rs, r1);
+    resultset_add_row (rs, r2);
+    char *out = s_capture (s_table80, rs);
+    assert_non_null (strstr (out, "1234567"));
+    assert_non_null (strstr (out, "\xe2\x80\xa6")); /* something was cut, with an ellipsis */
+    assert_non_null (strstr (out, "Ynys Môn"));
+    for (char *line = strtok (out, "\n"); line; line = strtok (NULL, "\n"))
+        assert_true (render_text_width (line) <= RENDER_WIDTH);
+    free (out);
+    resultset_destroy (&rs);
+}
+
+/* A table that cannot fit even with its text cut is shown as one block per row. */
+static void
+test_too_many_number_columns_fall_back_to_expanded_rows (void **state)
+{
+    (void) state;
+    const char *names[12];
+    column_type_t types[12];
+    const char *row[12];
+    char nm[12][24];
+    for (int i = 0; i < 12; i++) {
+        snprintf (nm[i], sizeof nm[i], "councillor_count_%d", i);
+        names[i] = nm[i];
+        types[i] = COLUMN_INT;
+        row[i] = "42";
+    }
+    resultset_t *rs = resultset_new (12, names, types);
+    resultset_add_row (rs, row);
+    char *out = s_capture (s_table80, rs);
+    assert_non_null (strstr (out, "councillor_count_11  42\n"));
+    for (char *line = strtok (out, "\n"); line; line = strtok (NULL, "\n"))
+        assert_true (render_text_width (line) <= RENDER_WIDTH);
+    free (out);
+    resultset_destroy (&rs);
+}
+
+static void
+test_empty_result_prints_the_note_in_tables_and_a_header_in_csv (void **state)
+{
+    (void) state;
+    const char *names[] = {"topic", "conversations"};
+    const column_type_t types[] = {COLUMN_TEXT, COLUMN_INT};
+    resultset_t *rs = resultset_new (2, names, types);
+    char *t = s_capture (s_table80, rs), *c = s_capture (render_csv, rs), *j = s_capture (render_json, rs);
+    assert_string_equal (t, "(empty)\n");
+    assert_string_equal (c, "topic,conversations\r\n");
+    assert_string_equal (j, "[]\n");
+    free (t);
+    free (c);
+    free (j);
+    resultset_destroy (&rs);
+}
+
+static void
+test_text_cut_keeps_whole_utf8_characters (void **state)
+{
+    (void) state;
+    char *a = render_text_cut ("Ynys Môn", 5);
+    assert_string_equal (a, "Ynys\xe2\x80\xa6"); /* "Ynys " trimmed before the ellipsis */
+    char *b = render_text_cut ("Môn", 3);
+    assert_string_equal (b, "Môn");
+    char *c = render_text_cut ("Glyndŵr", 6);
+    assert_string_equal (c, "Glynd\xe2\x80\xa6");
+    assert_int_equal (render_text_width ("Glyndŵr"), 7);
+    free (a);
+    free (b);
+    free (c);
+}
+
+static void
+test_thousands_and_bars (void **state)
+{
+    (void) state;
+    char *a = render_thousands (1000000), *b = render_thousands (999), *c = render_thousands (-12345);
+    assert_string_equal (a, "1,000,000");
+    assert_string_equal (b, "999");
+    assert_string_equal (c, "-12,345");
+    char *bar = render_bar (0.5, 10), *full = render_bar (1.7, 4), *none = render_bar (-1, 4);
+    assert_string_equal (bar, "[#####.....]");
+    assert_string_equal (full, "[####]");
+    assert_string_equal (none, "[....]");
+    free (a), free (b), free (c), free (bar), free (full), free (none);
+}
+
+static void
+test_parse_format (void **state)
+{
+    (void) state;
+    render_format_t f;
+    assert_int_equal (render_parse_format ("csv", &f), 0);
+    assert_int_equal (f, RENDER_CSV);
+    assert_int_equal (render_parse_format ("json", &f), 0);
+    assert_int_equal (f, RENDER_JSON);
+    assert_int_equal (render_parse_format ("table", &f), 0);
+    assert_int_equal (f, RENDER_TABLE);
+    assert_int_equal (render_parse_format ("xml", &f), -1);
+}
+
+/* odd-r: rows with r % 2 != 0 (negative r included) shift half a hex right; y = -r. */
+static void
+test_hex_center_shifts_odd_rows_including_negative_ones (void **state)
+{
+    (void) state;
+    double w = sqrt (3.0) * 10.0, x, y;
+    report_hex_center (50, 0, 10.0, &x, &y);
+    assert_true (fabs (x - 50 * w) < 1e-9);
+    assert_true (fabs (y) < 1e-9);
+    report_hex_center (50, -1, 10.0, &x, &y);
+    assert_true (fabs (x - 50.5 * w) < 1e-9);
+    assert_true (fabs (y - 15.0) < 1e-9);
+    report_hex_center (50, -46, 10.0, &x, &y);
+    assert_true (fabs (x - 50 * w) < 1e-9);
+    assert_true (fabs (y - 690.0) < 1e-9);
+    report_hex_center (50, -3, 10.0, &x, &y);
+    assert_true (fabs (x - 50.5 * w) < 1e-9);
+}
+
+static void
+test_stance_words (void **state)
+{
+    (void) state;
+    assert_string_equal (commands_stance_word (-2), "opposed");
+    assert_string_equal (commands_stance_word (-1), "sceptical");
+    assert_string_equal (commands_stance_word (2), "champion");
+    assert_null (commands_stance_word (3));
+}
+
+static char *
+s_mps_errors (const char *csv)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream (&buf, &len);
+    /* A file with errors is refused before any database call: no connection needed. */
+    long n = mps_load (NULL, csv, strlen (csv), "new.csv", f);
+    fclose (f);
+    assert_int_equal (n, -1);
+    return buf;
+}
+
+static void
+test_mps_load_names_file_and_line_of_each_bad_row (void **state)
+{
+    (void) state;
+    char *out = s_mps_errors ("constituency_code,name,party,since\n"
+                              "E14001063,Alex Baker,Labour,2024-07-04\n"
+                              "E1400106,Someone,Labour,2024-07-04\n"
+                              "e14001063,Alex Baker,Labour,2024-07-04\n"
+                              "E14001064,Mr,Conservative,2015-05-07\n"
+                              "E14001065,Connor Rand,Labour,2024-02-30\n"
+                              "E14001066,Linsey Farnsworth,Labour\n");
+    assert_non_null (strstr (out, "new.csv:3: unknown constituency code \"E1400106\"\n"));
+    assert_non_null (strstr (out, "new.csv:4: constituency E14001063 (Aldershot) is listed twice\n"));
+    assert_non_null (strstr (out, "new.csv:5: name \"Mr\" has no person key"));
+    assert_non_null (strstr (out, "new.csv:6: since \"2024-02-30\" is not a date"));
+    assert_non_null (strstr (out, "new.csv:7: expected 4 fields"));
+    assert_non_null (strstr (out, "5 bad rows; the MP list was not changed"));
+    free (out);
+}
+
+static void
+test_mps_load_checks_the_header (void **state)
+{
+    (void) state;
+    char *out = s_mps_errors ("code,name,party\nE14001063,Alex Baker,Labour\n");
+    assert_non_null (strstr (out, "new.csv:1: the header must be"));
+    free (out);
+    out = s_mps_errors ("");
+    assert_non_null (strstr (out, "new.csv:1: the file is empty"));
+    free (out);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_csv_quotes_commas_quotes_and_newlines_and_ends_lines_with_crlf),
+        cmocka_unit_test (test_json_is_an_array_of_objects_with_numbers_as_numbers_and_null_as_null),
+        cmocka_unit_test (test_table_only_and_hidden_columns_go_to_their_own_renderings),
+        cmocka_unit_test (test_wide_table_fits_80_columns_cutting_text_not_numbers),
+        cmocka_unit_test (test_too_many_number_columns_fall_back_to_expanded_rows),
+        cmocka_unit_test (test_empty_result_prints_the_note_in_tables_and_a_header_in_csv),
+        cmocka_unit_test (test_text_cut_keeps_whole_utf8_characters),
+        cmocka_unit_test (test_thousands_and_bars),
+        cmocka_unit_test (test_parse_format),
+        cmocka_unit_test (test_hex_center_shifts_odd_rows_including_negative_ones),
+        cmocka_unit_test (test_stance_words),
+        cmocka_unit_test (test_mps_load_names_file_and_line_of_each_bad_row),
+        cmocka_unit_test (test_mps_load_checks_the_header),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
