@@ -3,21 +3,23 @@
 
 # Debian 12 packages Parley needs to build, test and run the demo (README.md says why each).
 PARLEY_PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libpq-dev libjansson-dev
-                 libcmocka-dev libcsv-dev libinih-dev zlib1g-dev postgresql python3 python3-zmq
+                 libcmocka-dev libcsv-dev zlib1g-dev postgresql python3 python3-zmq
                  python3-psycopg2)
+# Only the test suite needs these: Chromium renders the HTML report in test_report.py.
+PARLEY_TEST_PACKAGES=(chromium)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 fail() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
-# Installs whichever of PARLEY_PACKAGES is missing. A machine that has them all never calls
+# ensure_packages [EXTRA...]: installs whichever of PARLEY_PACKAGES (and EXTRA) is missing. A machine that has them all never calls
 # apt (no network needed). Not root: sudo if there is one, else say what to install.
 ensure_packages() {
-    local p missing=()
+    local p missing=() wanted=("${PARLEY_PACKAGES[@]}" "$@")
     if ! command -v dpkg-query >/dev/null 2>&1; then
-        say "not a Debian system: make sure these (or your system's equivalents) are installed: ${PARLEY_PACKAGES[*]}"
+        say "not a Debian system: make sure these (or your system's equivalents) are installed: ${wanted[*]}"
         return 0
     fi
-    for p in "${PARLEY_PACKAGES[@]}"; do
+    for p in "${wanted[@]}"; do
         [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
     done
     if [[ ${#missing[@]} -eq 0 ]]; then
