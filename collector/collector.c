@@ -10,25 +10,50 @@
 #include "event.h"
 #include "log.h"
 #include "mem.h"
+#include "order.h"
 #include "receiver.h"
 #include "schema.h"
 #include "store.h"
 
+/* How long a reconnection attempt may take while the database is known to be away: the
+   socket is not read meanwhile, and agents take 3 s of silence for a dead collector. */
+#define S_RECONNECT_TIMEOUT_MS 2000
+/* The ERROR reason for a batch that cannot be stored now (docs/PROTOCOL.md, section 8). */
+#define S_UNAVAILABLE "database unavailable, resend later"
+/* … and for a batch whose agent has an earlier batch refused and not yet resent. */
+#define S_OUT_OF_ORDER "an earlier batch was refused, resend it first"
+
 typedef struct {
     uint64_t batches, events, accepted, duplicates, rejected;
 } s_counts_t;
+
+/* Batches written in one transaction, each event checked and staged as its batch arrived. */
+typedef struct {
+    receiver_batch_t **batches;
+    size_t count, cap;
+    store_item_t *items; /* the batches' events, in order */
+    size_t events, item_cap;
+    db_buf_t rows;       /* their staging rows (store_stage) */
+} s_group_t;
 
 struct collector {
     const collector_options_t *opts;
     receiver_t *receiver;
     db_t *db;
     store_t *store;
+    order_t *order;              /* each agent's batches committed in its order */
     bool schema_broken;          /* the last schema step failed on a working connection */
-    receiver_batch_t **held;     /* batches read and not yet acknowledged */
-    size_t held_count, held_cap;
-    store_item_t *items;
-    size_t item_cap;
+    /* Batches read and not yet acknowledged: the group being written, and the next one,
+       read and checked while the database works on the first (see s_idle). */
+    s_group_t groups[2];
+    s_group_t *current, *next;
+    const volatile sig_atomic_t *stop;
     backoff_t write_backoff;
+    bool db_down;                /* the last write could not be done: refusing batches */
+    int64_t retry_at;            /* while db_down: when the next batch may try again */
+    int64_t down_since;
+    uint64_t refused;            /* batches answered "database unavailable" */
+    uint64_t refused_at_down;    /* … counted when the database went away */
     s_counts_t total, at_last_line;
     int64_t last_line_ms, started_ms;
     uint64_t transactions_at_last_line;
@@ -65,16 +90,47 @@ collector_new (const collector_options_t *opts)
     self->db = db_new (opts->db, "parley-collector");
     db_set_on_connect (self->db, s_on_connect, self);
     self->store = store_new ();
-    backoff_init (&self->write_backoff, 250, 10000);
+    self->order = order_new ();
+    backoff_init (&self->write_backoff, 250, 4000);
+    for (int i = 0; i < 2; i++)
+        db_buf_init (&self->groups[i].rows);
+    self->current = &self->groups[0];
+    self->next = &self->groups[1];
     return self;
 }
 
+/* Forgets the group's batches (without answering them). */
 static void
-s_release_held (collector_t *self)
+s_group_clear (s_group_t *group)
 {
-    for (size_t i = 0; i < self->held_count; i++)
-        receiver_batch_destroy (&self->held[i]);
-    self->held_count = 0;
+    for (size_t i = 0; i < group->count; i++)
+        receiver_batch_destroy (&group->batches[i]);
+    group->count = 0;
+    group->events = 0;
+    db_buf_reset (&group->rows);
+}
+
+/* Adds a batch to the group, its events checked and staged now. */
+static void
+s_group_add (s_group_t *group, receiver_batch_t *batch)
+{
+    if (group->count == group->cap) {
+        group->cap = group->cap ? 2 * group->cap : 16;
+        group->batches = xrealloc (group->batches, group->cap * sizeof *group->batches);
+    }
+    group->batches[group->count++] = batch;
+    if (group->events + batch->count > group->item_cap) {
+        group->item_cap = 2 * (group->events + batch->count);
+        group->items = xrealloc (group->items, group->item_cap * sizeof *group->items);
+    }
+    store_item_t *items = &group->items[group->events];
+    for (size_t e = 0; e < batch->count; e++) {
+        memset (&items[e], 0, sizeof items[e]);
+        items[e].line = (const char *) zframe_data (batch->events[e]);
+        items[e].len = zframe_size (batch->events[e]);
+    }
+    store_stage (items, batch->count, &group->rows, event_now_us ());
+    group->events += batch->count;
 }
 
 void
@@ -83,10 +139,14 @@ collector_destroy (collector_t **self_p)
     if (!self_p || !*self_p)
         return;
     collector_t *self = *self_p;
-    s_release_held (self);
-    free (self->held);
-    free (self->items);
+    for (int i = 0; i < 2; i++) {
+        s_group_clear (&self->groups[i]);
+        free (self->groups[i].batches);
+        free (self->groups[i].items);
+        db_buf_fini (&self->groups[i].rows);
+    }
     store_destroy (&self->store);
+    order_destroy (&self->order);
     db_destroy (&self->db);
     /* Replies already queued get a second to leave: an acknowledgement lost here would
        only cause a resend, but a clean stop should not cause any. */
@@ -95,24 +155,58 @@ collector_destroy (collector_t **self_p)
     *self_p = NULL;
 }
 
+/* Answers a batch that cannot be stored now with ERROR: the agent keeps it and sends it
+   again later; nothing of it is kept here, but its agent's later batches now wait for it. */
 static void
-s_sleep_ms (int64_t ms, const volatile sig_atomic_t *stop)
+s_refuse (collector_t *self, receiver_batch_t *batch, const char *reason)
 {
-    int64_t until = zclock_mono () + ms;
-    while (!*stop && zclock_mono () < until) {
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep (&ts, NULL);
-    }
+    order_refused (self->order, batch->peer, batch->seq, zclock_mono ());
+    zmsg_t *reply = wire_error_new (&batch->seq, reason);
+    (void) receiver_reply (self->receiver, batch, &reply);
+    self->refused++;
+    receiver_batch_destroy (&batch);
 }
 
+/* Refuses every batch of the group, in order. */
 static void
-s_hold (collector_t *self, receiver_batch_t *batch)
+s_refuse_group (collector_t *self, s_group_t *group)
 {
-    if (self->held_count == self->held_cap) {
-        self->held_cap = self->held_cap ? 2 * self->held_cap : 16;
-        self->held = xrealloc (self->held, self->held_cap * sizeof *self->held);
-    }
-    self->held[self->held_count++] = batch;
+    for (size_t b = 0; b < group->count; b++)
+        s_refuse (self, group->batches[b], S_UNAVAILABLE);
+    group->count = 0;
+    s_group_clear (group);
+}
+
+/* A batch read: refused while the database is known to be away or while an earlier batch
+   of its agent waits to be resent, else into the next group. */
+static void
+s_take (collector_t *self, receiver_batch_t *batch)
+{
+    int64_t now = zclock_mono ();
+    if (!order_admit (self->order, batch->peer, batch->seq, now))
+        s_refuse (self, batch, S_OUT_OF_ORDER);
+    else if (self->db_down && now < self->retry_at)
+        s_refuse (self, batch, S_UNAVAILABLE);
+    else
+        s_group_add (self->next, batch);
+}
+
+/* While the database works on the current group (db_idle_fn): reads the batches that come
+   meanwhile into the next group, checking and staging them, so that the collector's own
+   work overlaps the database's. Stops taking more at --max-events (ZeroMQ then queues, up
+   to its high-water mark) or on a stop request. */
+static void
+s_idle (void *arg, int fd)
+{
+    collector_t *self = arg;
+    bool room = !*self->stop && self->next->events < (size_t) self->opts->max_events;
+    zmq_pollitem_t items[2] = {{NULL, fd, ZMQ_POLLIN, 0},
+                               {receiver_socket (self->receiver), 0, ZMQ_POLLIN, 0}};
+    if (zmq_poll (items, room ? 2 : 1, 100) <= 0 || !room || !(items[1].revents & ZMQ_POLLIN))
+        return;
+    receiver_batch_t *batch = receiver_recv (self->receiver, 0);
+    if (batch)
+        s_take (self, batch);
 }
 
 /* One throughput line per --stats-interval with something to say; never per event. */
@@ -155,74 +249,79 @@ s_totals_line (collector_t *self)
               "batches=%" PRIu64 " events=%" PRIu64 " accepted=%" PRIu64 " duplicates=%" PRIu64
               " rejected=%" PRIu64 " transactions=%" PRIu64 " db_refused=%" PRIu64
               " splits=%" PRIu64 " malformed_requests=%" PRIu64 " unroutable_replies=%" PRIu64
-              " uptime_s=%" PRId64,
+              " refused_batches=%" PRIu64 " uptime_s=%" PRId64,
               self->total.batches, self->total.events, self->total.accepted,
               self->total.duplicates, self->total.rejected, ss->transactions, ss->db_refused,
-              ss->splits, rs->malformed, rs->unroutable,
+              ss->splits, rs->malformed, rs->unroutable, self->refused,
               self->started_ms ? (zclock_mono () - self->started_ms) / 1000 : 0);
 }
 
-/* Writes what is held until it is committed (or a stop request meets a database that is
-   not there), then acknowledges each batch. Returns 0 when acknowledged, -1 when given up
-   because of a stop request (nothing acknowledged that was not committed). */
+/* Writes the current group and acknowledges each of its batches once committed. A failure
+   that is not the data's fault gets one more try on a fresh session (which cures a
+   connection the server dropped, a serialization failure, a deadlock); if that fails too,
+   the database is taken for away: every batch of the group is answered with ERROR (nothing
+   acknowledged, the agents resend), and until the backoff has passed every new batch is
+   too, while the socket is still read (PING answered). Returns 0 when acknowledged, -1
+   otherwise. */
 static int
-s_process_held (collector_t *self, const volatile sig_atomic_t *stop)
+s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
 {
-    size_t count = 0;
-    for (size_t b = 0; b < self->held_count; b++)
-        count += self->held[b]->count;
-    if (count > self->item_cap) {
-        self->item_cap = count;
-        self->items = xrealloc (self->items, count * sizeof *self->items);
-    }
-    size_t k = 0;
-    for (size_t b = 0; b < self->held_count; b++) {
-        receiver_batch_t *batch = self->held[b];
-        for (size_t e = 0; e < batch->count; e++, k++) {
-            store_item_t *item = &self->items[k];
-            memset (item, 0, sizeof *item);
-            item->line = (const char *) zframe_data (batch->events[e]);
-            item->len = zframe_size (batch->events[e]);
-        }
-    }
-    int64_t down_since = 0;
-    for (;;) {
-        if (!db_is_connected (self->db) && db_ensure (self->db, stop) != 0)
+    s_group_t *group = self->current;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        /* A fresh session clears whatever a failure left behind (an aborted transaction,
+           a dropped staging table). After a stop request, only what needs no new session. */
+        if (attempt > 0 && *stop)
             break;
-        if (store_write (self->store, db_conn (self->db), self->items, count, event_now_us ())
-            == STORE_OK) {
+        if (!db_is_connected (self->db)
+            && db_connect (self->db, stop, S_RECONNECT_TIMEOUT_MS) != 0)
+            break;
+        if (store_write (self->store, db_conn (self->db), group->items, group->events,
+                         &group->rows, s_idle, self) == STORE_OK) {
             backoff_reset (&self->write_backoff);
-            if (down_since)
-                log_info ("collector", "held batches written after database recovery",
-                          "batches=%zu events=%zu waited_ms=%" PRId64, self->held_count, count,
-                          zclock_mono () - down_since);
+            if (self->db_down) {
+                self->db_down = false;
+                log_info ("collector", "database available again, taking batches",
+                          "down_ms=%" PRId64 " refused_batches=%" PRIu64,
+                          zclock_mono () - self->down_since, self->refused - self->refused_at_down);
+            }
             goto reply;
         }
-        if (!down_since)
-            down_since = zclock_mono ();
-        /* A fresh session clears whatever the failure left behind (an aborted transaction, a
-           dropped staging table). The backoff also paces failures that reconnecting does
-           not cure (disk full, a broken schema), which must stall, not spin. */
         db_disconnect (self->db);
-        int64_t wait_ms = backoff_next (&self->write_backoff);
-        log_warn ("collector", "holding batches until the database is back",
-                  "batches=%zu events=%zu retry_ms=%" PRId64, self->held_count, count, wait_ms);
-        s_sleep_ms (wait_ms, stop);
-        if (*stop)
-            break;
     }
-    log_warn ("collector", "stopping with unacknowledged batches; agents will resend them",
-              "batches=%zu events=%zu", self->held_count, count);
-    s_release_held (self);
+    /* The batches read meanwhile are refused too: written now, they would overtake the
+       refused ones of the same agents (collector/order.h). */
+    if (*stop) {
+        log_warn ("collector", "stopping with unacknowledged batches; agents will resend them",
+                  "batches=%zu events=%zu", group->count + self->next->count,
+                  group->events + self->next->events);
+        s_refuse_group (self, group);
+        s_refuse_group (self, self->next);
+        return -1;
+    }
+    /* The backoff also paces failures that reconnecting does not cure (a full disk, a
+       broken schema): they stall ingest loudly, and never turn events into rejections. */
+    int64_t wait_ms = backoff_next (&self->write_backoff);
+    self->retry_at = zclock_mono () + wait_ms;
+    if (!self->db_down) {
+        self->db_down = true;
+        self->down_since = zclock_mono ();
+        self->refused_at_down = self->refused;
+        log_warn ("collector", "database unavailable, refusing batches until it is back",
+                  "batches=%zu events=%zu retry_ms=%" PRId64, group->count, group->events, wait_ms);
+    } else {
+        log_debug ("collector", "database still unavailable", "retry_ms=%" PRId64, wait_ms);
+    }
+    s_refuse_group (self, group);
+    s_refuse_group (self, self->next);
     return -1;
 
-reply:
-    k = 0;
-    for (size_t b = 0; b < self->held_count; b++) {
-        receiver_batch_t *batch = self->held[b];
+reply:;
+    size_t k = 0;
+    for (size_t b = 0; b < group->count; b++) {
+        receiver_batch_t *batch = group->batches[b];
         zmsg_t *reply = wire_outcomes_new (batch->seq);
         for (size_t e = 0; e < batch->count; e++, k++) {
-            const wire_outcome_t *o = &self->items[k].outcome;
+            const wire_outcome_t *o = &group->items[k].outcome;
             wire_outcomes_add (reply, o);
             self->total.events++;
             if (o->verdict == WIRE_ACCEPTED)
@@ -235,13 +334,29 @@ reply:
         self->total.batches++;
         (void) receiver_reply (self->receiver, batch, &reply);
     }
-    s_release_held (self);
+    s_group_clear (group);
     return 0;
+}
+
+/* The next group becomes the current one and is written; the one written becomes the
+   (empty) next. A group formed while the database was known to be away is refused. */
+static void
+s_write_next (collector_t *self, const volatile sig_atomic_t *stop)
+{
+    s_group_t *group = self->next;
+    self->next = self->current;
+    self->current = group;
+    if (self->db_down && zclock_mono () < self->retry_at) {
+        s_refuse_group (self, group);
+        return;
+    }
+    (void) s_process_current (self, stop);
 }
 
 /* The first connection: a database that is not there yet is waited for (with backoff),
    but a schema that cannot be brought up to date on a working connection is a failure a
-   restart (or a person) has to solve. Returns 0, -1 when stopped, 1 on that failure. */
+   restart (or a person) has to solve. Between attempts the socket is served: PING is
+   answered, a BATCH refused. Returns 0, -1 when stopped, 1 on that failure. */
 static int
 s_first_connect (collector_t *self, const volatile sig_atomic_t *stop)
 {
@@ -255,7 +370,12 @@ s_first_connect (collector_t *self, const volatile sig_atomic_t *stop)
                        db_describe (self->db));
             return 1;
         }
-        s_sleep_ms (backoff_next (&wait), stop);
+        int64_t until = zclock_mono () + backoff_next (&wait);
+        for (int64_t left; !*stop && (left = until - zclock_mono ()) > 0;) {
+            receiver_batch_t *batch = receiver_recv (self->receiver, left < 200 ? (int) left : 200);
+            if (batch)
+                s_refuse (self, batch, S_UNAVAILABLE);
+        }
     }
     return -1;
 }
@@ -269,24 +389,27 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     size_t max_events = (size_t) self->opts->max_events;
     log_info ("collector", "ready", "max_events=%zu", max_events);
     s_stats_line (self);
+    self->stop = stop;
     while (!*stop) {
-        /* Nothing is read while the database is away: the high-water marks push back. */
-        if (!db_is_connected (self->db) && db_ensure (self->db, stop) != 0)
-            break;
-        receiver_batch_t *batch = receiver_recv (self->receiver, 200);
-        s_stats_line (self);
-        if (!batch)
-            continue;
-        s_hold (self, batch);
-        size_t events = batch->count;
-        /* Group commit: batches already waiting share one transaction. */
-        while (events < max_events && !*stop && (batch = receiver_recv (self->receiver, 0))) {
-            s_hold (self, batch);
-            events += batch->count;
+        receiver_batch_t *batch;
+        if (self->next->events == 0) {
+            batch = receiver_recv (self->receiver, 200);
+            s_stats_line (self);
+            if (!batch)
+                continue;
+            s_take (self, batch);
         }
-        (void) s_process_held (self, stop);
+        /* Group commit: batches already waiting share one transaction. */
+        while (self->next->events < max_events && !*stop
+               && (batch = receiver_recv (self->receiver, 0)))
+            s_take (self, batch);
+        if (self->next->events > 0)
+            s_write_next (self, stop);
+        s_stats_line (self);
     }
-    s_release_held (self);
+    /* What was read while the last group was written is written too (no new session). */
+    if (self->next->events > 0)
+        s_write_next (self, stop);
     s_totals_line (self);
     log_info ("collector", "stopped", "exit_status=%d", 0);
     return 0;

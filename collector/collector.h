@@ -1,10 +1,14 @@
 /* The collector's loop: read BATCH requests from the ROUTER, write them to PostgreSQL in
    one transaction (batches that arrive together are combined, up to --max-events), and
-   answer each batch with its OUTCOMES only after COMMIT succeeded.
+   answer each batch with its OUTCOMES only after COMMIT succeeded. Each batch is checked
+   and staged as it arrives; while the database works on one group of batches the loop
+   goes on reading (PING answered) and prepares the next group, up to --max-events.
 
-   While the database is unreachable the loop acknowledges nothing and reads nothing: it
-   keeps the batches it holds, reconnects with backoff, and ZeroMQ's high-water marks push
-   back on the agents; when the database returns it carries on with the same batches.
+   While the database is unreachable the loop acknowledges nothing and holds nothing: it
+   keeps reading its socket, answers PING with PONG and every BATCH with ERROR "database
+   unavailable, resend later" (the agents keep their batches and send them again later),
+   and tries the database again, with backoff, when a batch comes; once a write succeeds it
+   carries on, without a restart.
 
    A stop request (SIGTERM/SIGINT, through *stop) ends reading at once; the batches held
    are committed and acknowledged if the database is there, else left for the agents to

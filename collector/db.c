@@ -259,12 +259,63 @@ s_fail (PGconn *conn, PGresult *res, char *err, size_t errlen)
     return status;
 }
 
+/* Lets idle run until the result of the command in progress can be read without waiting.
+   A connection that fails meanwhile stops the wait: PQgetResult then reports it. */
+static void
+s_wait (PGconn *conn, db_idle_fn *idle, void *arg)
+{
+    if (!idle)
+        return; /* PQgetResult blocks */
+    while (PQconsumeInput (conn) && PQisBusy (conn))
+        idle (arg, PQsocket (conn));
+}
+
+static bool
+s_ok (const PGresult *res)
+{
+    ExecStatusType st = PQresultStatus (res);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* Every result of the command in progress read, so that the connection is ready for the
+   next one; returns the first that failed, else the last (as PQexec would). */
+static PGresult *
+s_result (PGconn *conn, db_idle_fn *idle, void *arg)
+{
+    PGresult *keep = NULL, *res;
+    for (;;) {
+        s_wait (conn, idle, arg);
+        if ((res = PQgetResult (conn)) == NULL)
+            return keep;
+        if (keep && !s_ok (keep)) {
+            PQclear (res); /* the failure is what the caller must see */
+            continue;
+        }
+        PQclear (keep);
+        keep = res;
+    }
+}
+
 db_status_t
 db_command (PGconn *conn, const char *sql, char *err, size_t errlen)
 {
     PGresult *res = PQexec (conn, sql);
     ExecStatusType st = res ? PQresultStatus (res) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        PQclear (res);
+        return DB_OK;
+    }
+    return s_fail (conn, res, err, errlen);
+}
+
+db_status_t
+db_command_idle (PGconn *conn, const char *sql, db_idle_fn *idle, void *arg, char *err,
+                 size_t errlen)
+{
+    if (!PQsendQuery (conn, sql))
+        return s_fail (conn, NULL, err, errlen);
+    PGresult *res = s_result (conn, idle, arg);
+    if (res && s_ok (res)) {
         PQclear (res);
         return DB_OK;
     }
@@ -285,8 +336,32 @@ db_query (PGconn *conn, const char *sql, int nparams, const char *const *params,
     return NULL;
 }
 
+PGresult *
+db_query_idle (PGconn *conn, const char *sql, db_idle_fn *idle, void *arg, db_status_t *status,
+               char *err, size_t errlen)
+{
+    if (!PQsendQueryParams (conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+        *status = s_fail (conn, NULL, err, errlen);
+        return NULL;
+    }
+    PGresult *res = s_result (conn, idle, arg);
+    if (res && s_ok (res)) {
+        *status = DB_OK;
+        return res;
+    }
+    *status = s_fail (conn, res, err, errlen);
+    return NULL;
+}
+
 db_status_t
 db_copy_in (PGconn *conn, const char *sql, const char *data, size_t len, char *err, size_t errlen)
+{
+    return db_copy_in_idle (conn, sql, data, len, NULL, NULL, err, errlen);
+}
+
+db_status_t
+db_copy_in_idle (PGconn *conn, const char *sql, const char *data, size_t len, db_idle_fn *idle,
+                 void *arg, char *err, size_t errlen)
 {
     PGresult *res = PQexec (conn, sql);
     if (!res || PQresultStatus (res) != PGRES_COPY_IN)
@@ -303,6 +378,7 @@ db_copy_in (PGconn *conn, const char *sql, const char *data, size_t len, char *e
     int ended = PQputCopyEnd (conn, off < len ? "could not send COPY data" : NULL);
     db_status_t status = DB_OK;
     /* Drain every result: the COPY's own, then the end of the command. */
+    s_wait (conn, idle, arg);
     while ((res = PQgetResult (conn)) != NULL) {
         if (PQresultStatus (res) != PGRES_COMMAND_OK && status == DB_OK) {
             status = s_fail (conn, res, err, errlen);

@@ -84,6 +84,21 @@ PGresult *db_query (PGconn *conn, const char *sql, int nparams, const char *cons
 db_status_t db_copy_in (PGconn *conn, const char *sql, const char *data, size_t len, char *err,
                         size_t errlen) PARLEY_MUST_CHECK;
 
+/* Called while the server works on a statement (the _idle variants below), so that the
+   caller can do something else meanwhile (the collector reads and checks the next
+   batches). It must return as soon as fd, the connection's socket, is readable, or within
+   about 100 ms: wait on fd together with whatever else it waits for. */
+typedef void (db_idle_fn) (void *arg, int fd);
+
+/* db_command, db_query and db_copy_in that call idle(arg, fd) while the server works
+   instead of blocking in libpq. idle may be NULL (then they are the plain ones). */
+db_status_t db_command_idle (PGconn *conn, const char *sql, db_idle_fn *idle, void *arg, char *err,
+                             size_t errlen) PARLEY_MUST_CHECK;
+PGresult *db_query_idle (PGconn *conn, const char *sql, db_idle_fn *idle, void *arg,
+                         db_status_t *status, char *err, size_t errlen);
+db_status_t db_copy_in_idle (PGconn *conn, const char *sql, const char *data, size_t len,
+                             db_idle_fn *idle, void *arg, char *err, size_t errlen) PARLEY_MUST_CHECK;
+
 /* A growing byte buffer for COPY text data. */
 typedef struct {
     char *data;

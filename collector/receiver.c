@@ -87,6 +87,12 @@ receiver_endpoint (receiver_t *self, size_t index)
     return index < self->endpoint_count ? self->endpoints[index] : NULL;
 }
 
+void *
+receiver_socket (receiver_t *self)
+{
+    return zsock_resolve (self->router);
+}
+
 const receiver_stats_t *
 receiver_stats (receiver_t *self)
 {

@@ -5,10 +5,10 @@
    Socket options: ZMQ_MAXMSGSIZE = WIRE_FRAME_MAX (a larger frame disconnects that peer
    only), ROUTER_MANDATORY (a reply to a peer that has gone fails loudly instead of being
    dropped in silence), ZMTP heartbeats (a dead agent's pipe is closed within seconds),
-   RCVHWM of RECEIVER_RCVHWM messages per agent: while the collector does not read (the
-   database is down), ZeroMQ queues at most that much per agent and then stops reading
-   that agent's TCP connection, so backpressure reaches the agents instead of memory
-   growing here. */
+   RCVHWM of RECEIVER_RCVHWM messages per agent: while the collector does not read (it
+   already holds --max-events for its next transaction), ZeroMQ queues at most that much
+   per agent and then stops reading that agent's TCP connection, so backpressure reaches
+   the agents instead of memory growing here. */
 #ifndef PARLEY_RECEIVER_H
 #define PARLEY_RECEIVER_H
 #include <czmq.h>
@@ -49,6 +49,10 @@ const char *receiver_endpoint (receiver_t *self, size_t index);
    and a malformed request with ERROR, to that peer only, without returning. Returns the
    batch, or NULL when none came in time or a signal interrupted the wait. */
 receiver_batch_t *receiver_recv (receiver_t *self, int timeout_ms);
+
+/* The ROUTER's libzmq handle, for a caller that polls it together with other things
+   (then receiver_recv with timeout 0 reads what came). Borrowed. */
+void *receiver_socket (receiver_t *self);
 
 /* Sends reply (OUTCOMES or ERROR, without the routing id) to the batch's peer; takes the
    reply. Returns 0, or -1 when the peer cannot be reached (it disconnected: it will

@@ -10,18 +10,33 @@
 #include "mem.h"
 #include "rfc3339.h"
 
-/* The staging table's columns, in the order s_append_row writes them. */
+/* The staging table's columns, in the order s_append_row writes them. Binary COPY: no
+   escaping here, and PostgreSQL parses no text (uuid, timestamps, dates, arrays) back. */
 #define STORE_COPY_SQL                                                                           \
     "COPY pg_temp.parley_incoming (ord, event_id, type, reported_at, occurred_on,"              \
     " association_id, association_name, constituency_code, stakeholder_role, stakeholder_name," \
-    " person_key, party, format, stance, topics, follow_up, notes, raw) FROM STDIN"
+    " person_key, party, format, stance, topics, follow_up, notes, raw) FROM STDIN (FORMAT binary)"
+#define STORE_COPY_FIELDS 18
+
+/* The binary COPY header (signature, flags, no extension) and trailer. */
+static const char s_copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+static const char s_copy_trailer[2] = "\377\377";
+
+/* PostgreSQL counts days and microseconds from 2000-01-01, event_t from 1970-01-01. */
+#define S_PG_EPOCH_DAYS 10957
+#define S_PG_EPOCH_US   INT64_C(946684800000000)
+#define S_TEXT_OID      25
 
 struct store {
-    db_buf_t rows;          /* COPY data of the valid pending items, one line each */
+    db_buf_t rows;          /* COPY data of the valid pending items: header, rows, trailer */
+    db_buf_t part;          /* header, some of the rows, trailer: when a batch is split */
     size_t *row_item;       /* the item each row stands for */
-    size_t *row_off;        /* where each row starts in rows; row_off[n] == rows.len */
+    size_t *row_off;        /* where each row starts in rows; row_off[n]: the trailer */
     wire_outcome_t *staged; /* outcomes read back before COMMIT, per row */
     size_t row_cap;
+    size_t row_count;       /* rows in this store_write */
+    db_idle_fn *idle;       /* for the write in progress */
+    void *idle_arg;
     store_stats_t stats;
 };
 
@@ -30,6 +45,7 @@ store_new (void)
 {
     store_t *self = xcalloc (1, sizeof *self);
     db_buf_init (&self->rows);
+    db_buf_init (&self->part);
     return self;
 }
 
@@ -40,6 +56,7 @@ store_destroy (store_t **self_p)
         return;
     store_t *self = *self_p;
     db_buf_fini (&self->rows);
+    db_buf_fini (&self->part);
     free (self->row_item);
     free (self->row_off);
     free (self->staged);
@@ -77,18 +94,63 @@ s_reserve_rows (store_t *self, size_t count)
 }
 
 static void
-s_tab (db_buf_t *buf)
+s_int16 (db_buf_t *buf, int16_t v)
 {
-    db_buf_putc (buf, '\t');
+    uint16_t u = (uint16_t) v;
+    char b[2] = {(char) (u >> 8), (char) u};
+    db_buf_put (buf, b, sizeof b);
+}
+
+static void
+s_int32 (db_buf_t *buf, int32_t v)
+{
+    uint32_t u = (uint32_t) v;
+    char b[4] = {(char) (u >> 24), (char) (u >> 16), (char) (u >> 8), (char) u};
+    db_buf_put (buf, b, sizeof b);
+}
+
+static void
+s_int64 (db_buf_t *buf, int64_t v)
+{
+    s_int32 (buf, (int32_t) (uint32_t) ((uint64_t) v >> 32));
+    s_int32 (buf, (int32_t) (uint32_t) (uint64_t) v);
+}
+
+/* A field: its length, then its bytes; NULL is length -1. */
+static void
+s_field (db_buf_t *buf, const char *bytes, size_t len)
+{
+    s_int32 (buf, (int32_t) len);
+    db_buf_put (buf, bytes, len);
 }
 
 static void
 s_text (db_buf_t *buf, const char *text)
 {
     if (text)
-        db_buf_put_field (buf, text, strlen (text));
+        s_field (buf, text, strlen (text));
     else
-        db_buf_put_null (buf);
+        s_int32 (buf, -1);
+}
+
+static int
+s_hex (char c)
+{
+    return c <= '9' ? c - '0' : c - 'a' + 10; /* event_id is checked lower-case hex */
+}
+
+static void
+s_uuid (db_buf_t *buf, const char *text)
+{
+    char bytes[16];
+    size_t n = 0;
+    for (const char *c = text; *c && n < sizeof bytes; c++) {
+        if (*c == '-')
+            continue;
+        bytes[n++] = (char) (s_hex (c[0]) << 4 | s_hex (c[1]));
+        c++;
+    }
+    s_field (buf, bytes, sizeof bytes);
 }
 
 static int
@@ -98,87 +160,66 @@ s_strcmp (const void *a, const void *b)
 }
 
 /* Topics are a set: stored sorted, so that the same topics in another order compare equal
-   (a resend that lists them differently is a duplicate, not a conflict). Written as an
-   array literal with every element quoted, then escaped again as a COPY field. */
+   (a resend that lists them differently is a duplicate, not a conflict). A text[] in
+   binary form: dimensions, no nulls, element type, then each element as a field. */
 static void
 s_topics (db_buf_t *buf, const event_t *ev)
 {
     char *sorted[EVENT_TOPICS_MAX];
     memcpy (sorted, ev->topics, ev->topic_count * sizeof *sorted);
     qsort (sorted, ev->topic_count, sizeof *sorted, s_strcmp);
-    db_buf_t lit;
-    db_buf_init (&lit);
-    db_buf_putc (&lit, '{');
-    for (size_t i = 0; i < ev->topic_count; i++) {
-        if (i)
-            db_buf_putc (&lit, ',');
-        db_buf_putc (&lit, '"');
-        for (const char *c = sorted[i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                db_buf_putc (&lit, '\\');
-            db_buf_putc (&lit, *c);
-        }
-        db_buf_putc (&lit, '"');
+    size_t lenpos = buf->len;
+    s_int32 (buf, 0); /* the field's length, filled in below */
+    s_int32 (buf, ev->topic_count ? 1 : 0);
+    s_int32 (buf, 0);
+    s_int32 (buf, S_TEXT_OID);
+    if (ev->topic_count) {
+        s_int32 (buf, (int32_t) ev->topic_count);
+        s_int32 (buf, 1);
     }
-    db_buf_putc (&lit, '}');
-    db_buf_put_field (buf, lit.data, lit.len);
-    db_buf_fini (&lit);
+    for (size_t i = 0; i < ev->topic_count; i++)
+        s_text (buf, sorted[i]);
+    uint32_t len = (uint32_t) (buf->len - lenpos - 4);
+    char b[4] = {(char) (len >> 24), (char) (len >> 16), (char) (len >> 8), (char) len};
+    memcpy (buf->data + lenpos, b, sizeof b);
 }
 
-/* One staging row: the normalised event and its original line. For a withdrawal the
-   attribute fields are NULL (ignored, not validated). */
+/* One staging row, all but its field count and first column (ord, the position in the
+   transaction, which store_write puts in front): the normalised event and its original
+   line. For a withdrawal the attribute fields are NULL (ignored, not validated). */
 static void
-s_append_row (db_buf_t *buf, size_t ord, const event_t *ev, const char *line, size_t len)
+s_append_row (db_buf_t *buf, const event_t *ev, const char *line, size_t len)
 {
-    char num[32];
-    snprintf (num, sizeof num, "%zu\t", ord);
-    db_buf_puts (buf, num);
-    db_buf_puts (buf, ev->event_id);
-    s_tab (buf);
-    db_buf_puts (buf, event_type_name (ev->type));
-    s_tab (buf);
-    char instant[RFC3339_INSTANT_LEN + 1], date[RFC3339_DATE_LEN + 1];
-    rfc3339_format_instant (ev->reported_at_us, instant);
-    db_buf_puts (buf, instant);
-    s_tab (buf);
-    rfc3339_format_date (ev->occurred_on, date);
-    db_buf_puts (buf, date);
-    s_tab (buf);
+    s_uuid (buf, ev->event_id);
+    s_text (buf, event_type_name (ev->type));
+    s_int32 (buf, 8);
+    s_int64 (buf, ev->reported_at_us - S_PG_EPOCH_US);
+    s_int32 (buf, 4);
+    s_int32 (buf, ev->occurred_on - S_PG_EPOCH_DAYS);
     s_text (buf, ev->association_id);
-    s_tab (buf);
     s_text (buf, ev->association_name);
-    s_tab (buf);
     s_text (buf, ev->constituency->code);
-    s_tab (buf);
-    db_buf_puts (buf, event_role_name (ev->role));
-    s_tab (buf);
+    s_text (buf, event_role_name (ev->role));
     s_text (buf, ev->stakeholder_name);
-    s_tab (buf);
     s_text (buf, ev->person_key);
-    s_tab (buf);
     s_text (buf, ev->party);
-    s_tab (buf);
     if (ev->type == EVENT_WITHDRAWN) {
-        db_buf_puts (buf, "\\N\t\\N\t\\N\t\\N\t\\N");
+        for (int i = 0; i < 5; i++)
+            s_int32 (buf, -1); /* format, stance, topics, follow_up, notes */
     } else {
-        db_buf_puts (buf, event_format_name (ev->format));
-        s_tab (buf);
+        s_text (buf, event_format_name (ev->format));
         if (ev->stance_known) {
-            snprintf (num, sizeof num, "%d", ev->stance);
-            db_buf_puts (buf, num);
+            s_int32 (buf, 2);
+            s_int16 (buf, (int16_t) ev->stance);
         } else {
-            db_buf_put_null (buf);
+            s_int32 (buf, -1);
         }
-        s_tab (buf);
         s_topics (buf, ev);
-        s_tab (buf);
-        db_buf_putc (buf, ev->follow_up ? 't' : 'f');
-        s_tab (buf);
+        s_int32 (buf, 1);
+        db_buf_putc (buf, ev->follow_up ? 1 : 0);
         s_text (buf, ev->notes);
     }
-    s_tab (buf);
-    db_buf_put_field (buf, line, len);
-    db_buf_putc (buf, '\n');
+    s_field (buf, line, len); /* json: the text itself */
 }
 
 static void
@@ -200,12 +241,23 @@ s_transaction (store_t *self, PGconn *conn, store_item_t *items, size_t lo, size
     db_status_t st = db_command (conn, "BEGIN ISOLATION LEVEL READ COMMITTED", err, errlen);
     if (st != DB_OK)
         return st;
-    st = db_copy_in (conn, STORE_COPY_SQL, self->rows.data + self->row_off[lo],
-                     self->row_off[hi] - self->row_off[lo], err, errlen);
+    /* The whole batch is sent as it stands in rows; a part of it (a split) is copied out
+       between a header and a trailer of its own. */
+    const db_buf_t *data = &self->rows;
+    if (lo > 0 || hi < self->row_count) {
+        db_buf_reset (&self->part);
+        db_buf_put (&self->part, s_copy_header, sizeof s_copy_header);
+        db_buf_put (&self->part, self->rows.data + self->row_off[lo],
+                    self->row_off[hi] - self->row_off[lo]);
+        db_buf_put (&self->part, s_copy_trailer, sizeof s_copy_trailer);
+        data = &self->part;
+    }
+    st = db_copy_in_idle (conn, STORE_COPY_SQL, data->data, data->len, self->idle, self->idle_arg,
+                          err, errlen);
     if (st != DB_OK)
         goto fail;
-    PGresult *res = db_query (conn, "SELECT ord, outcome, reason FROM parley.ingest_batch()", 0,
-                              NULL, &st, err, errlen);
+    PGresult *res = db_query_idle (conn, "SELECT ord, outcome, reason FROM parley.ingest_batch()",
+                                   self->idle, self->idle_arg, &st, err, errlen);
     if (!res)
         goto fail;
     size_t n = (size_t) PQntuples (res);
@@ -235,7 +287,7 @@ s_transaction (store_t *self, PGconn *conn, store_item_t *items, size_t lo, size
         st = DB_RETRY;
         goto fail;
     }
-    st = db_command (conn, "COMMIT", err, errlen);
+    st = db_command_idle (conn, "COMMIT", self->idle, self->idle_arg, err, errlen);
     if (st != DB_OK)
         goto fail;
     for (size_t r = lo; r < hi; r++) {
@@ -258,7 +310,7 @@ s_write_range (store_t *self, PGconn *conn, store_item_t *items, size_t lo, size
     if (st == DB_OK)
         return STORE_OK;
     if (st == DB_RETRY) {
-        log_warn ("store", "database write failed, batch kept for retry", "events=%zu err=\"%s\"",
+        log_warn ("store", "database write failed, nothing acknowledged", "events=%zu err=\"%s\"",
                   hi - lo, err);
         return STORE_RETRY;
     }
@@ -282,16 +334,11 @@ s_write_range (store_t *self, PGconn *conn, store_item_t *items, size_t lo, size
     return s_write_range (self, conn, items, mid, hi);
 }
 
-store_status_t
-store_write (store_t *self, PGconn *conn, store_item_t *items, size_t count, int64_t now_us)
+void
+store_stage (store_item_t *items, size_t count, db_buf_t *rows, int64_t now_us)
 {
-    s_reserve_rows (self, count);
-    db_buf_reset (&self->rows);
-    size_t nrows = 0;
     for (size_t i = 0; i < count; i++) {
         store_item_t *item = &items[i];
-        if (item->done)
-            continue;
         event_t ev;
         reject_t why;
         if (event_parse (&ev, item->line, item->len, now_us, &why) != 0) {
@@ -301,14 +348,42 @@ store_write (store_t *self, PGconn *conn, store_item_t *items, size_t count, int
             event_fini (&ev);
             continue;
         }
-        self->row_off[nrows] = self->rows.len;
-        self->row_item[nrows] = i;
-        s_append_row (&self->rows, nrows, &ev, item->line, item->len);
-        nrows++;
+        item->row_off = rows->len;
+        s_append_row (rows, &ev, item->line, item->len);
+        item->row_len = rows->len - item->row_off;
         event_fini (&ev);
     }
+}
+
+store_status_t
+store_write (store_t *self, PGconn *conn, store_item_t *items, size_t count, const db_buf_t *rows,
+             db_idle_fn *idle, void *idle_arg)
+{
+    s_reserve_rows (self, count);
+    db_buf_reset (&self->rows);
+    db_buf_put (&self->rows, s_copy_header, sizeof s_copy_header);
+    size_t nrows = 0;
+    for (size_t i = 0; i < count; i++) {
+        store_item_t *item = &items[i];
+        if (item->done)
+            continue;
+        self->row_off[nrows] = self->rows.len;
+        self->row_item[nrows] = i;
+        s_int16 (&self->rows, STORE_COPY_FIELDS);
+        s_int32 (&self->rows, 4);
+        s_int32 (&self->rows, (int32_t) nrows);
+        db_buf_put (&self->rows, rows->data + item->row_off, item->row_len);
+        nrows++;
+    }
     self->row_off[nrows] = self->rows.len;
+    db_buf_put (&self->rows, s_copy_trailer, sizeof s_copy_trailer);
+    self->row_count = nrows;
     if (nrows == 0)
         return STORE_OK;
-    return s_write_range (self, conn, items, 0, nrows);
+    self->idle = idle;
+    self->idle_arg = idle_arg;
+    store_status_t st = s_write_range (self, conn, items, 0, nrows);
+    self->idle = NULL;
+    self->idle_arg = NULL;
+    return st;
 }

@@ -1,9 +1,11 @@
 /* Writing batches of events to PostgreSQL: one batch = one transaction = one outcome per
    event (accepted, duplicate, or rejected with the reason).
 
-   Each event is checked again here with event_parse and the collector's clock (an agent is
-   never trusted); the valid ones are COPYed, normalised, into the session's staging table
-   and one call of parley.ingest_batch() does the rest set-based (deploy/sql/0001_core.sql):
+   Each event is checked again with event_parse and the collector's clock (an agent is
+   never trusted) by store_stage, as soon as its batch arrives, which also writes the valid
+   ones' staging rows; store_write then COPYs them, normalised, into the session's staging
+   table and one call of parley.ingest_batch() does the rest set-based
+   (deploy/sql/0001_core.sql):
    duplicates and conflicts, the new events, the conversations' states and the aggregate
    deltas. The caller acknowledges only after store_write has returned STORE_OK, i.e. after
    COMMIT succeeded.
@@ -18,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <libpq-fe.h>
+#include "db.h"
 #include "parley.h"
 #include "wire.h"
 
@@ -27,6 +30,8 @@ typedef struct {
     size_t len;
     bool done;        /* outcome is final: committed, or rejected without the database */
     wire_outcome_t outcome;
+    size_t row_off;   /* store_stage: where its staging row is in the rows buffer */
+    size_t row_len;
 } store_item_t;
 
 typedef enum {
@@ -53,11 +58,19 @@ void store_destroy (store_t **self_p);
    each (re)connection, after schema_migrate. Returns 0, or -1 with the reason logged. */
 int store_prepare (store_t *self, PGconn *conn) PARLEY_MUST_CHECK;
 
-/* Writes the items that are not done yet. now_us is the collector's clock (UTC
-   microseconds) for the "reported_at not more than a day ahead" rule. Returns STORE_OK when
-   every item has its outcome, STORE_RETRY otherwise (see above; the failure is logged). */
+/* Checks items[0..count) (line and len set, the rest zero) with event_parse: an invalid one
+   is done, rejected with the field and reason; a valid one gets its staging row appended to
+   rows (the caller's, shared by all the items of one store_write) and row_off/row_len set.
+   now_us is the collector's clock (UTC microseconds) for the "reported_at not more than a
+   day ahead" rule. */
+void store_stage (store_item_t *items, size_t count, db_buf_t *rows, int64_t now_us);
+
+/* Writes the staged items that are not done yet (rows: the buffer store_stage filled for
+   them). idle, if not NULL, is called while the database works (see db_idle_fn). Returns
+   STORE_OK when every item has its outcome, STORE_RETRY otherwise (see above; the failure
+   is logged). */
 store_status_t store_write (store_t *self, PGconn *conn, store_item_t *items, size_t count,
-                            int64_t now_us) PARLEY_MUST_CHECK;
+                            const db_buf_t *rows, db_idle_fn *idle, void *idle_arg) PARLEY_MUST_CHECK;
 
 const store_stats_t *store_stats (store_t *self);
 

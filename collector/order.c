@@ -1,0 +1,102 @@
+#include "order.h"
+
+#include <stdlib.h>
+
+#include "mem.h"
+
+typedef struct {
+    uint64_t refused_seq; /* the lowest seq refused since the hold began */
+    int64_t touched_ms;
+} s_hold_t;
+
+struct order {
+    zhashx_t *holds; /* routing id as hex -> s_hold_t */
+    int64_t swept_ms;
+};
+
+static void
+s_hold_free (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
+order_t *
+order_new (void)
+{
+    order_t *self = xcalloc (1, sizeof *self);
+    self->holds = zhashx_new ();
+    zhashx_set_destructor (self->holds, s_hold_free);
+    return self;
+}
+
+void
+order_destroy (order_t **self_p)
+{
+    if (!*self_p)
+        return;
+    zhashx_destroy (&(*self_p)->holds);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+/* Drops holds untouched for ORDER_FORGET_MS, at most once a minute. */
+static void
+s_sweep (order_t *self, int64_t now_ms)
+{
+    if (now_ms - self->swept_ms < 60 * 1000)
+        return;
+    self->swept_ms = now_ms;
+    zlistx_t *keys = zhashx_keys (self->holds);
+    for (const char *key = zlistx_first (keys); key; key = zlistx_next (keys)) {
+        const s_hold_t *hold = zhashx_lookup (self->holds, key);
+        if (now_ms - hold->touched_ms > ORDER_FORGET_MS)
+            zhashx_delete (self->holds, key);
+    }
+    zlistx_destroy (&keys);
+}
+
+void
+order_refused (order_t *self, zframe_t *peer, uint64_t seq, int64_t now_ms)
+{
+    char *key = zframe_strhex (peer);
+    s_hold_t *hold = zhashx_lookup (self->holds, key);
+    if (!hold) {
+        hold = xcalloc (1, sizeof *hold);
+        hold->refused_seq = seq;
+        zhashx_insert (self->holds, key, hold);
+    } else if (seq < hold->refused_seq) {
+        hold->refused_seq = seq;
+    }
+    hold->touched_ms = now_ms;
+    free (key);
+    s_sweep (self, now_ms);
+}
+
+bool
+order_admit (order_t *self, zframe_t *peer, uint64_t seq, int64_t now_ms)
+{
+    /* The common case, nothing refused: no lookup, no allocation. */
+    if (zhashx_size (self->holds) == 0)
+        return true;
+    s_sweep (self, now_ms);
+    char *key = zframe_strhex (peer);
+    s_hold_t *hold = zhashx_lookup (self->holds, key);
+    bool admit = true;
+    if (hold) {
+        if (seq > hold->refused_seq) {
+            hold->touched_ms = now_ms;
+            admit = false;
+        } else {
+            zhashx_delete (self->holds, key);
+        }
+    }
+    free (key);
+    return admit;
+}
+
+size_t
+order_held (order_t *self)
+{
+    return zhashx_size (self->holds);
+}
