@@ -11,6 +11,9 @@
 #include "log.h"
 #include "mem.h"
 
+/* The first wait after an ERROR reply is drawn from [S_REFUSED_FIRST_MS / 2, S_REFUSED_FIRST_MS]. */
+#define S_REFUSED_FIRST_MS 2000
+
 typedef struct {
     uint64_t id;
     uint64_t line;
@@ -24,8 +27,10 @@ typedef struct {
     size_t count;
     size_t bytes;
     bool sent;        /* on the wire of the current connection, awaiting outcomes */
+    bool refused;     /* the collector answered ERROR: goes out again at deadline */
     int64_t deadline; /* when sent: resend at this time (zclock_mono) */
     backoff_t backoff;
+    backoff_t refused_backoff; /* paces resends after ERROR replies */
 } s_batch_t;
 
 struct sender {
@@ -76,8 +81,9 @@ s_batch_destroy (s_batch_t **batch_p)
 }
 
 /* Sends msg without taking it and without blocking: the first frame decides (a ZeroMQ
-   multipart message is queued whole or not at all). Returns 0, or -1 (e.g. EAGAIN while
-   no connection is up: ZMQ_IMMEDIATE keeps messages out of pipes to nowhere). */
+   multipart message is queued whole or not at all). Returns 0, or -1 (e.g. EAGAIN when
+   the pipe is at its high-water mark). Batches go out only while the monitor says a
+   connection is up (s_send_batch), so nothing is queued for a collector that is away. */
 static int
 s_send (void *handle, zmsg_t *msg)
 {
@@ -117,7 +123,11 @@ s_connect (sender_t *self)
     zsock_set_linger (self->dealer, 0);
     zsock_set_sndtimeo (self->dealer, 0);
     zsock_set_rcvtimeo (self->dealer, 0);
-    zsock_set_immediate (self->dealer, 1);
+    /* Not ZMQ_IMMEDIATE: with it, libzmq 4.3.4 aborts the whole agent ("Assertion failed:
+       !_more (src/fq.cpp:112)") when the connection drops while we are reading a
+       many-frame OUTCOMES, as a collector killed right after answering does (found by
+       tests/fault/test_collector_killed.py). Without it the message is read whole. */
+    zsock_set_immediate (self->dealer, 0);
     zsock_set_reconnect_ivl (self->dealer, 100);
     /* Capped low: a collector that comes back is found within about a second. */
     zsock_set_reconnect_ivl_max (self->dealer, self->opts.ping_ms);
@@ -171,6 +181,7 @@ s_mark_all_unsent (sender_t *self)
 {
     for (size_t i = 0; i < self->count; i++) {
         self->batches[i]->sent = false;
+        self->batches[i]->refused = false;
         backoff_reset (&self->batches[i]->backoff);
     }
 }
@@ -261,6 +272,11 @@ s_close_open (sender_t *self)
     assert (self->count < self->opts.window);
     self->batches[self->count++] = b;
     self->stats.batches++;
+    /* Straight out, unless an older batch still has to go (first or again): then the
+       batches leave in order from s_send_waiting. */
+    for (size_t i = 0; i + 1 < self->count; i++)
+        if (!self->batches[i]->sent || self->batches[i]->refused)
+            return;
     s_send_batch (self, b, zclock_mono ());
 }
 
@@ -274,6 +290,11 @@ sender_add (sender_t *self, const sender_event_t *event)
         b->msg = wire_batch_new (b->seq);
         b->meta = xmalloc (self->opts.batch_max * sizeof *b->meta);
         backoff_init (&b->backoff, self->opts.resend_ms, self->opts.resend_max_ms);
+        /* An ERROR (e.g. "database unavailable, resend later") is an answer: the collector
+           is alive and wants the batch later. The first resend comes after 1 to 2 s, then
+           the ceiling doubles up to resend_ms (but at least 2 s). */
+        backoff_init (&b->refused_backoff, S_REFUSED_FIRST_MS,
+                      self->opts.resend_ms > S_REFUSED_FIRST_MS ? self->opts.resend_ms : S_REFUSED_FIRST_MS);
         self->open = b;
     }
     s_batch_t *b = self->open;
@@ -316,9 +337,10 @@ s_remove (sender_t *self, size_t index)
 static void
 s_retry_later (sender_t *self, s_batch_t *b)
 {
-    int64_t wait = backoff_next (&b->backoff);
+    int64_t wait = backoff_next (&b->refused_backoff);
     b->deadline = zclock_mono () + wait;
     b->sent = true;
+    b->refused = true;
     log_debug (
       "sender", "batch will be sent again", "seq=%" PRIu64 " retry_ms=%" PRId64, b->seq, wait);
 }
@@ -452,9 +474,13 @@ s_receive (sender_t *self)
     }
 }
 
+/* Reads the socket's connection events. A dropped connection costs the socket: it is
+   rebuilt on the same endpoint, so that nothing queued in the old one after the drop can
+   go out on the next connection ahead of the older batches resent there. */
 static void
 s_monitor (sender_t *self)
 {
+    bool dropped = false;
     for (;;) {
         zmsg_t *msg = zmsg_recv (self->monitor);
         if (!msg)
@@ -481,9 +507,23 @@ s_monitor (sender_t *self)
                           self->count);
             self->connected = false;
             s_mark_all_unsent (self);
+            dropped = true;
         }
         zmsg_destroy (&msg);
+        if (dropped)
+            break;
     }
+    if (!dropped)
+        return;
+    /* What arrived before the drop is still readable: take those answers first. */
+    s_receive (self);
+    /* The silence is the collector's, not the socket's: a collector that keeps dropping
+       connections is still failed over from after dead_ms. */
+    int64_t heard = self->last_heard;
+    s_teardown (self);
+    s_mark_all_unsent (self);
+    if (s_connect (self) == 0)
+        self->last_heard = heard;
 }
 
 static void
@@ -501,17 +541,30 @@ s_send_waiting (sender_t *self, int64_t now)
         }
         zmsg_destroy (&ping);
     }
+    /* Oldest first, and nothing after a batch that waits to be resent after an ERROR: the
+       collector commits each agent's batches in their order (docs/PROTOCOL.md, section 8). */
     for (size_t i = 0; i < self->count; i++) {
         s_batch_t *b = self->batches[i];
-        if (b->sent && now < b->deadline)
+        if (b->sent && now < b->deadline) {
+            if (b->refused)
+                break;
             continue;
+        }
         if (b->sent) {
-            log_warn ("sender",
-                      "no outcomes for batch, resending",
-                      "seq=%" PRIu64 " endpoint=\"%s\"",
-                      b->seq,
-                      sender_endpoint (self));
+            if (b->refused)
+                log_debug ("sender",
+                           "sending a refused batch again",
+                           "seq=%" PRIu64 " endpoint=\"%s\"",
+                           b->seq,
+                           sender_endpoint (self));
+            else
+                log_warn ("sender",
+                          "no outcomes for batch, resending",
+                          "seq=%" PRIu64 " endpoint=\"%s\"",
+                          b->seq,
+                          sender_endpoint (self));
             b->sent = false;
+            b->refused = false;
             self->stats.resends++;
         }
         s_send_batch (self, b, now);
@@ -584,9 +637,12 @@ s_has_waiting (sender_t *self)
         return false; /* the monitor's HANDSHAKE_SUCCEEDED wakes the poll */
     if (self->want_ping)
         return true;
-    for (size_t i = 0; i < self->count; i++)
+    for (size_t i = 0; i < self->count; i++) {
         if (!self->batches[i]->sent)
             return true;
+        if (self->batches[i]->refused)
+            return false; /* the rest waits for it; its deadline wakes the poll */
+    }
     return false;
 }
 

@@ -2,8 +2,13 @@
    numbered batches, at most `window` batches await their OUTCOMES at a time, and each
    batch stays in memory until its outcomes arrive, so it can be sent again: after
    resend_ms without an answer (then with exponential backoff and jitter), after an ERROR
-   reply, after the connection drops, and after a failover. Resending is always safe: the
-   collector de-duplicates by event_id.
+   reply (e.g. "database unavailable, resend later": 1 to 2 s later, the wait doubling up
+   to resend_ms; an ERROR is an answer, so it never counts towards a failover), after the
+   connection drops, and after a failover. Resending is always safe: the collector
+   de-duplicates by event_id. Batches leave oldest first: none overtakes an older one
+   waiting to be resent after an ERROR, and a dropped connection costs the socket, so
+   nothing queued in it overtakes the resends (the collector then stores a feed's events
+   in the feed's order, which decides which of two conflicting events stays).
 
    Liveness: the agent PINGs when it has heard nothing for ping_ms; a collector silent for
    dead_ms is taken for dead, and the socket is rebuilt on the next --connect endpoint

@@ -474,17 +474,75 @@ test_error_reply_means_resend_later (void **state)
     zframe_t *rid = zframe_dup (zmsg_first (req));
     zmsg_prepend (error, &rid);
     assert_int_equal (zmsg_send (&error, fake.sock), 0);
+    int64_t refused_at = zclock_mono ();
     zmsg_destroy (&req);
 
+    /* Not at resend_ms (200) but after at least a second: the collector asked for "later";
+       and an ERROR is an answer, not silence, so no failover. */
     req = s_wait_request (sender, &fake, 3000);
     assert_non_null (req);
+    assert_true (zclock_mono () - refused_at >= 1000);
     assert_int_equal (s_batch_header (req).seq, seq);
     assert_int_equal (sender_stats (sender)->errors, 1);
+    assert_int_equal (sender_stats (sender)->failovers, 0);
     assert_int_equal (seen.done, 0);
     s_reply (&fake, req, "a");
     s_pump (sender, 200);
     assert_int_equal (seen.done, 1);
     zmsg_destroy (&req);
+    sender_destroy (&sender);
+    zsock_destroy (&fake.sock);
+}
+
+static void
+s_refuse (s_fake_t *fake, zmsg_t *request)
+{
+    uint64_t seq = s_batch_header (request).seq;
+    zmsg_t *error = wire_error_new (&seq, "database unavailable, resend later");
+    zframe_t *rid = zframe_dup (zmsg_first (request));
+    zmsg_prepend (error, &rid);
+    assert_int_equal (zmsg_send (&error, fake->sock), 0);
+}
+
+/* After ERRORs, batches go out again oldest first, and no newer batch overtakes a refused
+   one: the collector commits an agent's batches in its order (docs/PROTOCOL.md, 8). */
+static void
+test_refused_batches_are_resent_oldest_first_and_not_overtaken (void **state)
+{
+    s_fake_t fake = { .auto_pong = true };
+    s_fake_bind (&fake, 0);
+    const char *eps[] = { fake.endpoint };
+    s_seen_t seen = { 0 };
+    sender_t *sender = s_sender (eps, 1, &seen, 1, 4);
+    zmsg_t *req[3];
+    for (uint64_t i = 0; i < 3; i++) {
+        s_add (sender, i + 1);
+        req[i] = s_wait_request (sender, &fake, 3000);
+        assert_non_null (req[i]);
+        assert_int_equal (s_batch_header (req[i]).seq, i + 1);
+    }
+    /* Refused in the wrong order, as a collector may answer a group it could not write. */
+    s_refuse (&fake, req[2]);
+    s_refuse (&fake, req[0]);
+    s_refuse (&fake, req[1]);
+    for (int i = 0; i < 3; i++)
+        zmsg_destroy (&req[i]);
+    s_pump (sender, 50);
+    s_add (sender, 4); /* a new batch, while the refused ones wait */
+    uint64_t order[4];
+    for (int i = 0; i < 4; i++) {
+        zmsg_t *r = s_wait_request (sender, &fake, 5000);
+        assert_non_null (r);
+        order[i] = s_batch_header (r).seq;
+        s_reply (&fake, r, "a");
+        zmsg_destroy (&r);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal (order[i], (uint64_t) i + 1);
+    for (int i = 0; i < 100 && seen.done < 4; i++)
+        s_pump (sender, 10);
+    assert_int_equal (seen.done, 4);
+    assert_int_equal (sender_stats (sender)->errors, 3);
     sender_destroy (&sender);
     zsock_destroy (&fake.sock);
 }
@@ -644,6 +702,7 @@ main (void)
         cmocka_unit_test (test_unanswered_batch_is_resent_after_the_timeout_and_answered_once),
         cmocka_unit_test (test_outcomes_that_do_not_match_the_batch_are_not_taken),
         cmocka_unit_test (test_error_reply_means_resend_later),
+        cmocka_unit_test (test_refused_batches_are_resent_oldest_first_and_not_overtaken),
         cmocka_unit_test (test_pings_keep_a_quiet_collector_alive),
         cmocka_unit_test (test_silent_collector_fails_over_to_the_next_endpoint),
         cmocka_unit_test (test_collector_started_later_receives_the_batch),
