@@ -4,7 +4,7 @@
 Issue 4 asks that every view answer in under 200 ms with 1,000,000 conversations. This
 script fills a database through the collector's own set-based ingest function
 (parley.ingest_prepare / parley.ingest_batch, the same SQL the collector runs per batch,
-so every aggregate and trigger is exercised), then runs each view several times and prints
+so every aggregate is exercised), then runs each view several times and prints
 the median and the worst time.
 
     bench/analytics_views.py --db "host=/tmp/pg dbname=bench" [--conversations 1000000]

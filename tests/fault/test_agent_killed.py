@@ -1,3 +1,4 @@
+# ctest-timeout: 300
 """Fault 2: parley-agent killed with SIGKILL and restarted, at random moments, at least 5
 times during a stream of 100,000+ events: some kills while it is still reading its feeds
 (its input positions in DIR/offsets.json must neither skip nor lose a line), the others while

@@ -1,3 +1,4 @@
+# ctest-timeout: 300
 """Fault 5: a small spool (--spool-max 1M, about 2,000 events) for a stream of 100,000+ events,
 so that backpressure engages: first with no collector at all (started late), then with the
 collector frozen by SIGSTOP in the middle of the stream and thawed by SIGCONT. While the spool

@@ -1,3 +1,4 @@
+# ctest-timeout: 300
 """Fault 1: parley-collector killed with SIGKILL and restarted, at random moments, at least 5
 times while one parley-agent --once delivers a stream of 100,000+ events. Nothing may be lost
 or counted twice: the events committed before a kill and not yet answered come back as

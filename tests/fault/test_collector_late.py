@@ -1,3 +1,4 @@
+# ctest-timeout: 300
 """Fault 4: no collector for the first part of a stream of 100,000+ events. parley-agent --once
 starts with an endpoint nobody listens on; it must read and spool its feeds, keep trying
 (and say in its log that the collector is not answering), and deliver everything exactly

@@ -1,3 +1,4 @@
+# ctest-timeout: 300
 """Fault 6 (a regression test for what fault 1 found): the connection drops while the agent is
 in the middle of reading a many-frame OUTCOMES message. A fake collector (a ROUTER in Python)
 answers the agent's first batch with an OUTCOMES of 200,000 frames and kills itself 50 ms

@@ -1,3 +1,4 @@
+# ctest-timeout: 300
 """Fault 3: PostgreSQL restarted with `pg_ctl restart -m immediate` (a crash: no checkpoint, no
 goodbye to the clients) three times, and stopped for a few seconds once, at random moments while one parley-agent --once delivers a stream of
 100,000+ events. The test has a PostgreSQL cluster of its own (h.new_cluster) so that the
