@@ -614,7 +614,7 @@ agent_new (const agent_options_t *opts, char *err, size_t errlen)
     agent_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
     self->rec = xmalloc (SPOOL_RECORD_MAX);
-    backoff_init (&self->io_backoff, 1000, 30000);
+    backoff_init (&self->io_backoff, 500, 5000); /* a freed disk is found within 5 s */
     backoff_init (&self->read_backoff, 1000, 30000);
     backoff_init (&self->sync_backoff, 1000, 30000);
     self->last_progress = zclock_mono ();

@@ -814,6 +814,29 @@ s_reclaim (spool_t *self)
     return rc;
 }
 
+/* When an append fails (a full disk) and every record is acknowledged, the space the
+   active segment holds can only come back by leaving it: a new, empty segment becomes the
+   active one and the old, now sealed and wholly acknowledged, is deleted. Without this a
+   spool that filled its own disk would wait for ever with nothing left to deliver. Done
+   only then, not whenever the spool is caught up, so that a trickle of events does not
+   cost a file per event. Returns 1 when space was given back (worth trying again), 0 when
+   there was nothing to give, -1 on failure (logged by the callee). */
+static int
+s_retire_active (spool_t *self)
+{
+    const s_segment_t *active = &self->segs[self->nsegs - 1];
+    if (self->floor < self->last_id || active->size == 0)
+        return 0;
+    int e = errno;
+    if (s_segment_roll (self) != 0 || s_reclaim (self) != 0) {
+        errno = e;
+        return -1;
+    }
+    log_info ("spool", "acknowledged active segment deleted to make room",
+              "next_segment=%" PRIu64, self->segs[self->nsegs - 1].first);
+    return 1;
+}
+
 /* --- the ack file ------------------------------------------------------------------ */
 
 /* Writes DIR/spool/ack (temp file and rename). Not fsynced except at close: losing a
@@ -1164,6 +1187,8 @@ undo:;
     errno = e;
 fail:
     e = errno;
+    if (s_retire_active (self) == 1)
+        return spool_append (self, data, len, id);
     if (!self->append_failing)
         log_error ("spool", "could not append to spool", "segment=%" PRIu64 " err=\"%s\"",
                    self->segs[self->nsegs - 1].first, strerror (e));

@@ -853,6 +853,51 @@ test_a_failed_write_leaves_nothing_behind (void **state)
     spool_close (&spool);
 }
 
+/* A spool that filled its own disk: once everything in it is acknowledged, the next
+   append leaves the full active segment for a new one and deletes it, instead of failing
+   for ever with nothing left to deliver. RLIMIT_FSIZE stands for the full disk: the
+   active segment cannot grow, a new one can. */
+static void
+test_a_spool_that_filled_its_disk_gives_the_space_back_once_acknowledged (void **state)
+{
+    spool_options_t o = s_opts (0, 0);
+    spool_t *spool = s_open (&o);
+    s_append_range (spool, 1, 5, 80);
+    struct rlimit saved, lim;
+    assert_int_equal (getrlimit (RLIMIT_FSIZE, &saved), 0);
+    void (*old) (int) = signal (SIGXFSZ, SIG_IGN);
+    lim = saved;
+    lim.rlim_cur = 500;
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+    unsigned char buf[80] = {1};
+    uint64_t id = 0;
+    /* Nothing acknowledged yet: nothing to give back, the append fails. */
+    spool_status_t st = spool_append (spool, buf, 80, &id);
+    int e = errno;
+    s_expect_range (spool, 1, 5, 80);
+    assert_int_equal (spool_ack (spool, 1, 5), 0);
+    unsigned char six[80];
+    s_payload (6, six, 80);
+    spool_status_t after = spool_append (spool, six, 80, &id);
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &saved), 0);
+    signal (SIGXFSZ, old);
+    assert_int_equal (st, SPOOL_ERROR);
+    assert_int_equal (e, EFBIG);
+    assert_int_equal (after, SPOOL_OK);
+    assert_int_equal (id, 6);
+    assert_false (s_exists (s_segment (s_dir, 1)));
+    assert_int_equal (s_size (s_segment (s_dir, 6)), 100);
+    s_expect (spool, 6, 80);
+    s_expect_end (spool);
+    spool_close (&spool);
+    /* Reopened: record 6 is still owed, and ids keep counting. */
+    spool = s_open (&o);
+    s_expect (spool, 6, 80);
+    s_expect_end (spool);
+    s_append (spool, 7, 80);
+    spool_close (&spool);
+}
+
 /* --- fsync policy ---------------------------------------------------------------------- */
 
 static void
@@ -1333,6 +1378,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rewind_returns_again_what_is_read_but_unacknowledged, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_spool_that_filled_its_disk_gives_the_space_back_once_acknowledged,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_full_at_the_bound_and_appendable_again_after_acks_free_a_segment,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_record_sizes_outside_the_limits_are_refused, s_setup, s_teardown),
