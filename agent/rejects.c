@@ -64,12 +64,20 @@ rejects_write (rejects_t *self,
     json[n + 1] = '\0';
     int rc = 0;
     size_t done = 0;
+    /* Where this line starts, so that a write cut short (a full disk) can be taken back:
+       a torn line would make the rest of the file unreadable as JSON lines. */
+    off_t start = lseek (self->fd, 0, SEEK_END);
     while (done < n + 1) {
         ssize_t w = write (self->fd, json + done, n + 1 - done);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
             /* Keep the reason somewhere: the feed's owner still needs to learn of it. */
+            int e = errno;
+            if (done > 0 && start >= 0 && ftruncate (self->fd, start) != 0) {
+                /* still torn: the reader of the file sees one bad line, not more */
+            }
+            errno = e;
             json[n] = '\0';
             log_error ("rejects",
                        "could not append to rejected.jsonl",
