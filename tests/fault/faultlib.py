@@ -42,7 +42,8 @@ _T0 = time.monotonic()
 class Stream:
     """A generated stream written as feeds, with what must come out of it."""
 
-    def __init__(self, h, label, seed, conversations=None, feeds=3, order="natural"):
+    def __init__(self, h, label, seed, conversations=None, feeds=3, order="natural",
+                 min_events=MIN_EVENTS):
         global _T0
         _T0 = time.monotonic()
         self.seed = seed
@@ -57,8 +58,8 @@ class Stream:
         self.lines = sum(len(f) for f in self.feeds)
         self.event_ids = {l.event.event_id.lower() for l in self.g.lines
                           if l.kind in ("event", "resend")}
-        if h.args.scale >= 1 and self.stats["events"] < MIN_EVENTS:
-            fail("the stream has only %d events (at least %d wanted)" % (self.stats["events"], MIN_EVENTS))
+        if h.args.scale >= 1 and self.stats["events"] < min_events:
+            fail("the stream has only %d events (at least %d wanted)" % (self.stats["events"], min_events))
         log("seed %d: %d events (%d distinct ids), %d lines in %d feeds (%s), generated in %.1f s" % (
             seed, self.stats["events"], len(self.event_ids), self.lines, feeds,
             ", ".join("%s %d" % (k[6:], v) for k, v in self.stats.items() if k.startswith("lines_")),
@@ -257,8 +258,9 @@ def assert_views(db, stream, what="views", spool_dir=None):
                                            p["mps_engaged"], len(stream.expected["constituency_topics"])))
 
 
-def assert_rejected(spool_dir, stream):
-    n = harness.check_rejected([os.path.join(spool_dir, "rejected.jsonl")], stream.where)
+def assert_rejected(spool_dir, stream, extra_paths=()):
+    n = harness.check_rejected([os.path.join(spool_dir, "rejected.jsonl")] + list(extra_paths),
+                               stream.where)
     log("rejected.jsonl names every invalid line (and %d conflicts), nothing valid" % n)
 
 
@@ -309,7 +311,8 @@ def stop_collector(col, timeout=15):
         fail("collector exited with status %s after SIGTERM:\n%s" % (rc, col.tail()))
 
 
-def finish(h, db, stream, run, spool_dir, collectors, exact_read=True, summary=True):
+def finish(h, db, stream, run, spool_dir, collectors, exact_read=True, summary=True,
+           extra_rejected=()):
     """The end of every fault test."""
     if run.rc != 0:
         fail("agent failed: %r" % run)
@@ -322,7 +325,7 @@ def finish(h, db, stream, run, spool_dir, collectors, exact_read=True, summary=T
     assert_spool_empty(spool_dir)
     assert_events(db, stream)
     assert_views(db, stream, spool_dir=spool_dir)
-    assert_rejected(spool_dir, stream)
+    assert_rejected(spool_dir, stream, extra_rejected)
     if summary:
         assert_summary(run, stream, exact_read=exact_read)
 

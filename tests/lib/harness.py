@@ -62,6 +62,11 @@ SOURCE_DIR = os.environ.get("PARLEY_SOURCE_DIR") or os.path.dirname(os.path.dirn
 PG_PRIVATE = os.environ.get("PARLEY_PG_PRIVATE") or os.path.join(SOURCE_DIR, "deploy", "scripts", "pg-private")
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (say, no permission to mount): the test file
+    then exits 77, which CTest reports as skipped (SKIP_RETURN_CODE), with the message."""
+
+
 class TestFailure(AssertionError):
     pass
 
@@ -778,6 +783,7 @@ def main(namespace, description=None):
     tests = [(n, f) for n, f in namespace.items() if n.startswith("test_") and callable(f)]
     h = Harness(description or (namespace.get("__doc__") or "").strip().split("\n")[0])
     status = 0
+    skipped = 0
     try:
         for name, fn in tests:
             if h.args.only and h.args.only not in name:
@@ -787,6 +793,9 @@ def main(namespace, description=None):
             try:
                 fn(h)
                 print("--- PASS %s (%.1f s)" % (name, time.monotonic() - t0), flush=True)
+            except Skip as e:
+                skipped += 1
+                print("--- SKIP %s: %s" % (name, e), flush=True)
             except Exception:
                 status = 1
                 h.failed = True
@@ -805,4 +814,4 @@ def main(namespace, description=None):
         status = e.code if isinstance(e.code, int) else 1
     finally:
         h.close()
-    sys.exit(status)
+    sys.exit(77 if status == 0 and skipped else status)
