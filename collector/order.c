@@ -1,11 +1,14 @@
 #include "order.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 
+#include "log.h"
 #include "mem.h"
 
 typedef struct {
-    uint64_t refused_seq; /* the lowest seq refused since the hold began */
+    uint64_t refused_seq;   /* the lowest seq refused since the hold began */
+    int64_t refused_at_ms;  /* when that batch was last refused */
     int64_t touched_ms;
 } s_hold_t;
 
@@ -64,9 +67,11 @@ order_refused (order_t *self, zframe_t *peer, uint64_t seq, int64_t now_ms)
     if (!hold) {
         hold = xcalloc (1, sizeof *hold);
         hold->refused_seq = seq;
+        hold->refused_at_ms = now_ms;
         zhashx_insert (self->holds, key, hold);
-    } else if (seq < hold->refused_seq) {
+    } else if (seq <= hold->refused_seq) {
         hold->refused_seq = seq;
+        hold->refused_at_ms = now_ms;
     }
     hold->touched_ms = now_ms;
     free (key);
@@ -84,10 +89,16 @@ order_admit (order_t *self, zframe_t *peer, uint64_t seq, int64_t now_ms)
     s_hold_t *hold = zhashx_lookup (self->holds, key);
     bool admit = true;
     if (hold) {
-        if (seq > hold->refused_seq) {
+        if (seq > hold->refused_seq && now_ms - hold->refused_at_ms <= ORDER_HOLD_MAX_MS) {
             hold->touched_ms = now_ms;
             admit = false;
         } else {
+            if (seq > hold->refused_seq)
+                log_warn ("order",
+                          "an agent did not send a refused batch again; no longer holding its "
+                          "later batches for it",
+                          "peer=%s refused_seq=%" PRIu64 " seq=%" PRIu64 " waited_ms=%" PRId64, key,
+                          hold->refused_seq, seq, now_ms - hold->refused_at_ms);
             zhashx_delete (self->holds, key);
         }
     }

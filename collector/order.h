@@ -15,6 +15,10 @@
 
 /* An entry no batch has touched for this long is forgotten: its connection is long gone. */
 #define ORDER_FORGET_MS (10 * 60 * 1000)
+/* A client that does not send the refused batch again within this long (one that resends
+   under new numbers, against docs/PROTOCOL.md) is released, with a warning, rather than
+   refused for ever. Parley's agent resends a refused batch within --resend-timeout. */
+#define ORDER_HOLD_MAX_MS (60 * 1000)
 
 typedef struct order order_t;
 
@@ -25,8 +29,9 @@ void order_destroy (order_t **self_p);
 void order_refused (order_t *self, zframe_t *peer, uint64_t seq, int64_t now_ms);
 
 /* May the peer's batch seq be taken now? false while an earlier batch of that peer has
-   been refused and not taken since. Taking seq at or below the refused one lifts the
-   hold (if that batch is refused again, order_refused sets it again). */
+   been refused and not taken since (for at most ORDER_HOLD_MAX_MS). Taking seq at or
+   below the refused one lifts the hold (if that batch is refused again, order_refused
+   sets it again). */
 bool order_admit (order_t *self, zframe_t *peer, uint64_t seq, int64_t now_ms);
 
 /* Peers on hold (for logs and tests). */

@@ -78,6 +78,21 @@ test_holds_of_gone_peers_are_forgotten (void **state)
     order_destroy (&order);
 }
 
+static void
+test_a_client_that_never_resends_is_released_after_the_longest_hold (void **state)
+{
+    order_t *order = order_new ();
+    zframe_t *a = s_peer ("agent-a");
+    order_refused (order, a, 3, 1000);
+    assert_false (order_admit (order, a, 4, 1000 + ORDER_HOLD_MAX_MS));
+    /* Refusing the later batches does not extend the hold: only the awaited one does. */
+    order_refused (order, a, 4, 1000 + ORDER_HOLD_MAX_MS);
+    assert_true (order_admit (order, a, 5, 1000 + ORDER_HOLD_MAX_MS + 1));
+    assert_int_equal (order_held (order), 0);
+    zframe_destroy (&a);
+    order_destroy (&order);
+}
+
 int
 main (void)
 {
@@ -86,6 +101,7 @@ main (void)
         cmocka_unit_test (test_later_batches_wait_until_the_refused_one_returns),
         cmocka_unit_test (test_a_lower_refusal_moves_the_hold_back),
         cmocka_unit_test (test_holds_of_gone_peers_are_forgotten),
+        cmocka_unit_test (test_a_client_that_never_resends_is_released_after_the_longest_hold),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
