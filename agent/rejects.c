@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,23 @@
 #include "log.h"
 #include "mem.h"
 
+/* Lines that could not be written (a full disk), oldest first, written before any newer
+   one as soon as the file takes them again. Bounded: beyond REJECTS_BACKLOG_MAX bytes a
+   line is only in the log (where every failed line also goes at once). */
+typedef struct s_pending {
+    struct s_pending *next;
+    size_t len; /* with the newline */
+    char text[];
+} s_pending_t;
+
 struct rejects {
     char *path;
     int fd;
     bool dirty;
     uint64_t count;
+    s_pending_t *head, *tail;
+    size_t backlog_bytes, backlog_lines;
+    uint64_t dropped; /* lines beyond the backlog's bound: in the log only */
 };
 
 rejects_t *
@@ -43,10 +56,75 @@ rejects_close (rejects_t **self_p)
     if (rejects_sync (self) != 0) {
         /* already logged */
     }
+    if (self->backlog_lines > 0 || self->dropped > 0)
+        log_error ("rejects",
+                   "rejected lines not written to rejected.jsonl (each is in this log)",
+                   "path=\"%s\" lines=%" PRIu64,
+                   self->path,
+                   (uint64_t) self->backlog_lines + self->dropped);
+    while (self->head) {
+        s_pending_t *next = self->head->next;
+        free (self->head);
+        self->head = next;
+    }
     close (self->fd);
     free (self->path);
     free (self);
     *self_p = NULL;
+}
+
+/* Appends text (one line with its newline) whole or not at all. Returns 0, or -1 with
+   errno set; a write cut short (a full disk) is taken back, since a torn line would make
+   the rest of the file unreadable as JSON lines. */
+static int
+s_append (rejects_t *self, const char *text, size_t len)
+{
+    off_t start = lseek (self->fd, 0, SEEK_END);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write (self->fd, text + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : ENOSPC;
+            if (done > 0 && start >= 0 && ftruncate (self->fd, start) != 0) {
+                /* still torn: the reader of the file sees one bad line, not more */
+            }
+            errno = e;
+            return -1;
+        }
+        done += (size_t) w;
+    }
+    self->dirty = true;
+    self->count++;
+    return 0;
+}
+
+/* Writes the backlog, oldest first, until the file refuses. Returns 0 when it is empty. */
+static int
+s_flush_backlog (rejects_t *self)
+{
+    size_t written = 0;
+    int e = 0;
+    while (self->head) {
+        s_pending_t *p = self->head;
+        if (s_append (self, p->text, p->len) != 0) {
+            e = errno;
+            break;
+        }
+        self->head = p->next;
+        if (!self->head)
+            self->tail = NULL;
+        self->backlog_bytes -= p->len;
+        self->backlog_lines--;
+        free (p);
+        written++;
+    }
+    if (written > 0)
+        log_info ("rejects", "rejected lines written to rejected.jsonl after all", "path=\"%s\" lines=%zu",
+                  self->path, written);
+    errno = e;
+    return self->head ? -1 : 0;
 }
 
 int
@@ -59,40 +137,43 @@ rejects_write (rejects_t *self,
 {
     char *json = reject_to_json (why, source, line, input, input ? len : 0);
     size_t n = strlen (json);
-    json = xrealloc (json, n + 2);
-    json[n] = '\n';
-    json[n + 1] = '\0';
-    int rc = 0;
-    size_t done = 0;
-    /* Where this line starts, so that a write cut short (a full disk) can be taken back:
-       a torn line would make the rest of the file unreadable as JSON lines. */
-    off_t start = lseek (self->fd, 0, SEEK_END);
-    while (done < n + 1) {
-        ssize_t w = write (self->fd, json + done, n + 1 - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            /* Keep the reason somewhere: the feed's owner still needs to learn of it. */
-            int e = errno;
-            if (done > 0 && start >= 0 && ftruncate (self->fd, start) != 0) {
-                /* still torn: the reader of the file sees one bad line, not more */
-            }
-            errno = e;
-            json[n] = '\0';
-            log_error ("rejects",
-                       "could not append to rejected.jsonl",
-                       "path=\"%s\" err=\"%s\" line=%s",
-                       self->path,
-                       strerror (errno),
-                       json);
+    int rc = 0, e = 0;
+    /* Older lines first, so the file keeps the order the lines were refused in. */
+    if (self->head && s_flush_backlog (self) != 0) {
+        e = errno;
+        rc = -1;
+    } else {
+        json[n] = '\n'; /* over the terminating NUL: the line is written with its newline */
+        if (s_append (self, json, n + 1) != 0) {
+            e = errno;
             rc = -1;
-            break;
         }
-        done += (size_t)w;
+        json[n] = '\0';
     }
-    if (rc == 0) {
-        self->dirty = true;
-        self->count++;
+    if (rc != 0) {
+        /* Keep the reason somewhere now: the feed's owner still needs to learn of it. */
+        log_error ("rejects",
+                   "could not append to rejected.jsonl",
+                   "path=\"%s\" err=\"%s\" line=%s",
+                   self->path,
+                   strerror (e),
+                   json);
+        if (self->backlog_bytes + n + 1 <= REJECTS_BACKLOG_MAX) {
+            s_pending_t *p = xmalloc (sizeof *p + n + 1);
+            p->next = NULL;
+            p->len = n + 1;
+            memcpy (p->text, json, n);
+            p->text[n] = '\n';
+            if (self->tail)
+                self->tail->next = p;
+            else
+                self->head = p;
+            self->tail = p;
+            self->backlog_bytes += n + 1;
+            self->backlog_lines++;
+        } else {
+            self->dropped++;
+        }
     }
     free (json);
     return rc;
@@ -101,8 +182,9 @@ rejects_write (rejects_t *self,
 int
 rejects_sync (rejects_t *self)
 {
+    int rc = self->head ? s_flush_backlog (self) : 0;
     if (!self->dirty)
-        return 0;
+        return rc;
     if (fdatasync (self->fd) != 0) {
         log_error ("rejects",
                    "could not fsync rejected.jsonl",
@@ -112,7 +194,7 @@ rejects_sync (rejects_t *self)
         return -1;
     }
     self->dirty = false;
-    return 0;
+    return rc;
 }
 
 uint64_t

@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #define REJECTS_FILE "rejected.jsonl"
+/* Lines that could not be written (a full disk) wait in memory up to this many bytes. */
+#define REJECTS_BACKLOG_MAX (4 * 1024 * 1024)
 
 typedef struct rejects rejects_t;
 
@@ -19,9 +21,11 @@ rejects_t *rejects_open (const char *dir, char *err, size_t errlen);
 /* Closes; NULL-safe; sets *self_p to NULL. */
 void rejects_close (rejects_t **self_p);
 
-/* Appends one line (a single write, so lines never interleave). input may be NULL when
-   the line is not worth showing (too long). Returns 0, or -1 when the write failed: the
-   failure is logged with the line itself so the reason is not lost. */
+/* Appends one line, whole or not at all (a write cut short is taken back). input may be
+   NULL when the line is not worth showing (too long). Returns 0, or -1 when it could not
+   be written now (a full disk): the failure is logged with the line itself, and the line
+   waits in memory (up to REJECTS_BACKLOG_MAX bytes) to be written, in order, before the
+   next one or at the next rejects_sync. */
 int rejects_write (rejects_t *self,
                    const reject_t *why,
                    const char *source,
@@ -29,8 +33,9 @@ int rejects_write (rejects_t *self,
                    const char *input,
                    size_t len) PARLEY_MUST_CHECK;
 
-/* Flushes what was written to disk (fdatasync) if anything was written since the last
-   call. Returns 0, or -1 on I/O error (logged). */
+/* Writes the lines waiting in memory, then flushes what was written to disk (fdatasync)
+   if anything was written since the last call. Returns 0, or -1 when lines still wait or
+   on I/O error (logged). */
 int rejects_sync (rejects_t *self) PARLEY_MUST_CHECK;
 
 /* Lines written since open. */

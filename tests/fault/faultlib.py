@@ -258,9 +258,8 @@ def assert_views(db, stream, what="views", spool_dir=None):
                                            p["mps_engaged"], len(stream.expected["constituency_topics"])))
 
 
-def assert_rejected(spool_dir, stream, extra_paths=()):
-    n = harness.check_rejected([os.path.join(spool_dir, "rejected.jsonl")] + list(extra_paths),
-                               stream.where)
+def assert_rejected(spool_dir, stream):
+    n = harness.check_rejected([os.path.join(spool_dir, "rejected.jsonl")], stream.where)
     log("rejected.jsonl names every invalid line (and %d conflicts), nothing valid" % n)
 
 
@@ -311,8 +310,7 @@ def stop_collector(col, timeout=15):
         fail("collector exited with status %s after SIGTERM:\n%s" % (rc, col.tail()))
 
 
-def finish(h, db, stream, run, spool_dir, collectors, exact_read=True, summary=True,
-           extra_rejected=()):
+def finish(h, db, stream, run, spool_dir, collectors, exact_read=True, summary=True):
     """The end of every fault test."""
     if run.rc != 0:
         fail("agent failed: %r" % run)
@@ -325,7 +323,7 @@ def finish(h, db, stream, run, spool_dir, collectors, exact_read=True, summary=T
     assert_spool_empty(spool_dir)
     assert_events(db, stream)
     assert_views(db, stream, spool_dir=spool_dir)
-    assert_rejected(spool_dir, stream, extra_rejected)
+    assert_rejected(spool_dir, stream)
     if summary:
         assert_summary(run, stream, exact_read=exact_read)
 

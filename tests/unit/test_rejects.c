@@ -1,5 +1,5 @@
 /* rejects: DIR/rejected.jsonl stays one JSON object per line, even when a write is cut
-   short by a full disk. */
+   short by a full disk, and a line that could not be written is written later, in order. */
 /* cmocka.h needs these before it. */
 /* clang-format off */
 #include <setjmp.h>
@@ -40,9 +40,10 @@ s_teardown (void **state)
     return 0;
 }
 
-/* Every line of the file parsed as JSON; returns how many, failing on a bad one. */
+/* Every line of the file parsed as JSON; returns how many, failing on a bad one, and
+   puts the "line" members in lines[] (up to 8). */
 static int
-s_lines (void)
+s_lines (int64_t *lines)
 {
     char path[128];
     snprintf (path, sizeof path, "%s/%s", s_dir, REJECTS_FILE);
@@ -55,6 +56,8 @@ s_lines (void)
         json_t *obj = json_loads (buf, 0, &err);
         if (!obj)
             fail_msg ("line %d of rejected.jsonl is not JSON: %s", n + 1, buf);
+        if (lines && n < 8)
+            lines[n] = json_integer_value (json_object_get (obj, "line"));
         json_decref (obj);
         n++;
     }
@@ -92,10 +95,46 @@ test_a_write_cut_short_leaves_no_torn_line (void **state)
     assert_int_equal (stat (path, &after), 0);
     assert_int_equal (after.st_size, st.st_size);
 
+    /* Room again: the waiting line goes first, then the new one, in the order refused. */
     assert_int_equal (rejects_write (rejects, &why, "feed.jsonl", 3, line, strlen (line)), 0);
-    assert_int_equal (rejects_count (rejects), 2);
+    assert_int_equal (rejects_count (rejects), 3);
     rejects_close (&rejects);
-    assert_int_equal (s_lines (), 2);
+    int64_t lines[8];
+    assert_int_equal (s_lines (lines), 3);
+    assert_int_equal (lines[0], 1);
+    assert_int_equal (lines[1], 2);
+    assert_int_equal (lines[2], 3);
+}
+
+/* A line that waits is written by rejects_sync too (the agent syncs at every checkpoint
+   and at exit), not only before the next rejected line. */
+static void
+test_a_waiting_line_is_written_at_the_next_sync (void **state)
+{
+    char err[256];
+    rejects_t *rejects = rejects_open (s_dir, err, sizeof err);
+    assert_non_null (rejects);
+    reject_t why;
+    reject_set (&why, "", "line is not a JSON object (got an array)");
+    struct rlimit saved, lim;
+    assert_int_equal (getrlimit (RLIMIT_FSIZE, &saved), 0);
+    void (*old) (int) = signal (SIGXFSZ, SIG_IGN);
+    lim = saved;
+    lim.rlim_cur = 10;
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+    int rc = rejects_write (rejects, &why, "feed.jsonl", 7, "[1,2,3]", 7);
+    int sync_full = rejects_sync (rejects);
+    assert_int_equal (setrlimit (RLIMIT_FSIZE, &saved), 0);
+    signal (SIGXFSZ, old);
+    assert_int_equal (rc, -1);
+    assert_int_equal (sync_full, -1);
+    assert_int_equal (rejects_count (rejects), 0);
+    assert_int_equal (rejects_sync (rejects), 0);
+    assert_int_equal (rejects_count (rejects), 1);
+    rejects_close (&rejects);
+    int64_t lines[8];
+    assert_int_equal (s_lines (lines), 1);
+    assert_int_equal (lines[0], 7);
 }
 
 int
@@ -103,6 +142,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_a_write_cut_short_leaves_no_torn_line, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_waiting_line_is_written_at_the_next_sync, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
