@@ -438,6 +438,15 @@ s_handle_message (sender_t *self, zmsg_t *msg)
                           hdr.reason,
                           sender_endpoint (self));
                 s_retry_later (self, b);
+            } else if (strncmp (hdr.reason, "unsupported protocol version", 28) == 0) {
+                /* Not cured by resending: said at error level; the batches wait in the
+                   spool and go again on the resend timeout, for a collector upgraded. */
+                log_error ("sender",
+                           "collector speaks another protocol version, batches kept for later",
+                           "reason=\"%s\" endpoint=\"%s\" batches=%zu",
+                           hdr.reason,
+                           sender_endpoint (self),
+                           self->count);
             } else {
                 log_warn ("sender",
                           "collector reported an error",
