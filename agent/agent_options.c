@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mem.h"
 #include "wire.h"
+#include "number.h"
 
 enum {
     OPT_CONNECT = 'c',
@@ -140,18 +141,6 @@ agent_options_parse_size (const char *text, uint64_t *bytes)
     return 0;
 }
 
-static int
-s_parse_int (const char *text, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol (text, &end, 10);
-    if (errno || end == text || *end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 static agent_options_result_t s_bad (const char *format, ...) PARLEY_PRINTF (1, 2);
 
 /* One line on stderr naming the bad argument. */
@@ -229,15 +218,15 @@ agent_options_parse (int argc, char **argv, agent_options_t *opts)
                     return s_bad ("--fsync: \"%s\" is not always or group", optarg);
                 break;
             case OPT_BATCH:
-                if (s_parse_int (optarg, 1, WIRE_BATCH_MAX, &opts->batch) != 0)
+                if (number_parse_int (optarg, 1, WIRE_BATCH_MAX, &opts->batch) != 0)
                     return s_bad ("--batch: \"%s\" is not a number from 1 to 5000", optarg);
                 break;
             case OPT_WINDOW:
-                if (s_parse_int (optarg, 1, AGENT_WINDOW_MAX, &opts->window) != 0)
+                if (number_parse_int (optarg, 1, AGENT_WINDOW_MAX, &opts->window) != 0)
                     return s_bad ("--window: \"%s\" is not a number from 1 to 64", optarg);
                 break;
             case OPT_RESEND:
-                if (s_parse_int (optarg, 10, 3600 * 1000, &opts->resend_ms) != 0)
+                if (number_parse_int (optarg, 10, 3600 * 1000, &opts->resend_ms) != 0)
                     return s_bad (
                       "--resend-timeout: \"%s\" is not a number of milliseconds from 10 to 3600000",
                       optarg);

@@ -1,12 +1,12 @@
 #include "collector_options.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "number.h"
 
 enum {
     OPT_DB = 'd',
@@ -66,18 +66,6 @@ s_help (FILE *out)
                   "Exit status: 0 success, 1 runtime failure, 2 bad usage. See docs/COLLECTOR.md.\n");
 }
 
-static int
-s_int (const char *text, int min, int max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol (text, &end, 10);
-    if (errno || end == text || *end || v < min || v > max)
-        return -1;
-    *out = (int) v;
-    return 0;
-}
-
 collector_options_result_t
 collector_options_parse (collector_options_t *opts, int argc, char **argv, FILE *out, FILE *err)
 {
@@ -127,13 +115,13 @@ collector_options_parse (collector_options_t *opts, int argc, char **argv, FILE 
             opts->log_level = optarg;
             break;
         case OPT_MAX_EVENTS:
-            if (s_int (optarg, 1, 1000000, &opts->max_events) != 0) {
+            if (number_parse_int (optarg, 1, 1000000, &opts->max_events) != 0) {
                 fprintf (err, "parley-collector: invalid --max-events \"%s\" (1 to 1000000)\n", optarg);
                 return COLLECTOR_OPTIONS_USAGE;
             }
             break;
         case OPT_STATS_INTERVAL:
-            if (s_int (optarg, 1, 86400, &opts->stats_interval_s) != 0) {
+            if (number_parse_int (optarg, 1, 86400, &opts->stats_interval_s) != 0) {
                 fprintf (err, "parley-collector: invalid --stats-interval \"%s\" (1 to 86400)\n", optarg);
                 return COLLECTOR_OPTIONS_USAGE;
             }

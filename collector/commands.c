@@ -15,6 +15,7 @@
 #include "query_db.h"
 #include "render.h"
 #include "report.h"
+#include "number.h"
 
 /* ---- the command table -------------------------------------------------------------- */
 
@@ -152,14 +153,7 @@ s_parse_stance (const char *text, int *stance, int *unknown)
         *unknown = 1;
         return 0;
     }
-    char *end;
-    errno = 0;
-    long v = strtol (text, &end, 10);
-    if (!errno && end != text && !*end && v >= -2 && v <= 2) {
-        *stance = (int) v;
-        return 0;
-    }
-    return -1;
+    return number_parse_int (text, -2, 2, stance);
 }
 
 /* A stance as a word, in SQL, for tables (CSV and JSON carry the numbers). */
@@ -845,10 +839,8 @@ cmd_target (command_ctx_t *ctx)
 {
     if (ctx->opts->nargs == 1) {
         const char *text = ctx->opts->args[0];
-        char *end;
-        errno = 0;
-        long n = strtol (text, &end, 10);
-        if (errno || end == text || *end || n <= 0 || n > 100000000) {
+        long n;
+        if (number_parse (text, 1, 100000000, &n) != 0) {
             fprintf (stderr, "parley: the target must be a positive whole number, not \"%s\"\n", text);
             return QUERY_EXIT_USAGE;
         }

@@ -1,12 +1,13 @@
 /* The `parley` command line (see query_options.h). */
 #include "query_options.h"
 
-#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "number.h"
 
 typedef struct {
     const char *name;
@@ -64,18 +65,6 @@ query_options_help (FILE *out)
     }
     fputs ("\nExit status: 0 on success, 1 on a runtime failure (database, unknown constituency),\n"
            "2 on bad usage.\n", out);
-}
-
-static int
-s_parse_limit (const char *text, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol (text, &end, 10);
-    if (errno || end == text || *end || v <= 0)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 query_options_result_t
@@ -158,7 +147,7 @@ query_options_parse (int argc, char **argv, query_options_t *opts)
             opts->html = optarg;
             break;
         case QOPT_LIMIT:
-            if (s_parse_limit (optarg, &opts->limit) < 0) {
+            if (number_parse (optarg, 1, LONG_MAX, &opts->limit) < 0) {
                 fprintf (stderr, "parley: --limit wants a positive whole number, not \"%s\"\n", optarg);
                 return QUERY_OPTIONS_BAD;
             }
