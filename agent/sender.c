@@ -262,6 +262,8 @@ s_send_batch (sender_t *self, s_batch_t *b, int64_t now)
                sender_endpoint (self));
 }
 
+static void s_send_waiting (sender_t *self, int64_t now);
+
 static void
 s_close_open (sender_t *self)
 {
@@ -272,12 +274,9 @@ s_close_open (sender_t *self)
     assert (self->count < self->opts.window);
     self->batches[self->count++] = b;
     self->stats.batches++;
-    /* Straight out, unless an older batch still has to go (first or again): then the
-       batches leave in order from s_send_waiting. */
-    for (size_t i = 0; i + 1 < self->count; i++)
-        if (!self->batches[i]->sent || self->batches[i]->refused)
-            return;
-    s_send_batch (self, b, zclock_mono ());
+    /* Straight out, by the same rule as every send: not ahead of an older batch that
+       still has to go. */
+    s_send_waiting (self, zclock_mono ());
 }
 
 void

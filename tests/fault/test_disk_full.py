@@ -28,8 +28,11 @@ def mount_tmpfs(path):
     os.makedirs(path, exist_ok=True)
     if os.geteuid() != 0:
         return "not root"
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0755" % DISK, "parley-disk-full", path],
-                       capture_output=True, text=True)
+    try:
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0755" % DISK, "parley-disk-full", path],
+                           capture_output=True, text=True)
+    except OSError as e:  # no mount(8) here
+        return str(e)
     return None if p.returncode == 0 else (p.stderr.strip() or "mount exited %d" % p.returncode)
 
 

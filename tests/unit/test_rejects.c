@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "rejects.h"
+#include "file_size_limit.h"
 
 static char s_dir[64];
 
@@ -81,15 +82,10 @@ test_a_write_cut_short_leaves_no_torn_line (void **state)
     assert_int_equal (stat (path, &st), 0);
 
     /* Room for only part of the next line, as on a disk that fills up. */
-    struct rlimit saved, lim;
-    assert_int_equal (getrlimit (RLIMIT_FSIZE, &saved), 0);
-    void (*old) (int) = signal (SIGXFSZ, SIG_IGN);
-    lim = saved;
-    lim.rlim_cur = (rlim_t) st.st_size + 20;
-    assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+    file_size_limit_t full;
+    file_size_limit_begin (&full, (rlim_t) st.st_size + 20);
     int rc = rejects_write (rejects, &why, "feed.jsonl", 2, line, strlen (line));
-    assert_int_equal (setrlimit (RLIMIT_FSIZE, &saved), 0);
-    signal (SIGXFSZ, old);
+    file_size_limit_end (&full);
     assert_int_equal (rc, -1);
     struct stat after;
     assert_int_equal (stat (path, &after), 0);
@@ -116,16 +112,11 @@ test_a_waiting_line_is_written_at_the_next_sync (void **state)
     assert_non_null (rejects);
     reject_t why;
     reject_set (&why, "", "line is not a JSON object (got an array)");
-    struct rlimit saved, lim;
-    assert_int_equal (getrlimit (RLIMIT_FSIZE, &saved), 0);
-    void (*old) (int) = signal (SIGXFSZ, SIG_IGN);
-    lim = saved;
-    lim.rlim_cur = 10;
-    assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+    file_size_limit_t full;
+    file_size_limit_begin (&full, 10);
     int rc = rejects_write (rejects, &why, "feed.jsonl", 7, "[1,2,3]", 7);
     int sync_full = rejects_sync (rejects);
-    assert_int_equal (setrlimit (RLIMIT_FSIZE, &saved), 0);
-    signal (SIGXFSZ, old);
+    file_size_limit_end (&full);
     assert_int_equal (rc, -1);
     assert_int_equal (sync_full, -1);
     assert_int_equal (rejects_count (rejects), 0);

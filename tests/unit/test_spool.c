@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "spool.h"
+#include "file_size_limit.h"
 
 #define HDR SPOOL_RECORD_HEADER
 
@@ -827,20 +828,15 @@ test_a_failed_write_leaves_nothing_behind (void **state)
     s_append_range (spool, 1, 5, 80);
     const char *seg = s_segment (s_dir, 1);
     assert_int_equal (s_size (seg), 500);
-    struct rlimit saved, lim;
-    assert_int_equal (getrlimit (RLIMIT_FSIZE, &saved), 0);
-    void (*old) (int) = signal (SIGXFSZ, SIG_IGN);
-    lim = saved;
-    lim.rlim_cur = 530;
-    assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+    file_size_limit_t full;
+    file_size_limit_begin (&full, 530);
     unsigned char buf[80] = {1};
     uint64_t id = 0;
     errno = 0;
     spool_status_t st = spool_append (spool, buf, 80, &id);
     int e = errno;
     int64_t size = s_size (seg);
-    assert_int_equal (setrlimit (RLIMIT_FSIZE, &saved), 0);
-    signal (SIGXFSZ, old);
+    file_size_limit_end (&full);
     assert_int_equal (st, SPOOL_ERROR);
     assert_int_equal (e, EFBIG);
     assert_int_equal (size, 500);
@@ -863,12 +859,8 @@ test_a_spool_that_filled_its_disk_gives_the_space_back_once_acknowledged (void *
     spool_options_t o = s_opts (0, 0);
     spool_t *spool = s_open (&o);
     s_append_range (spool, 1, 5, 80);
-    struct rlimit saved, lim;
-    assert_int_equal (getrlimit (RLIMIT_FSIZE, &saved), 0);
-    void (*old) (int) = signal (SIGXFSZ, SIG_IGN);
-    lim = saved;
-    lim.rlim_cur = 500;
-    assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+    file_size_limit_t full;
+    file_size_limit_begin (&full, 500);
     unsigned char buf[80] = {1};
     uint64_t id = 0;
     /* Nothing acknowledged yet: nothing to give back, the append fails. */
@@ -879,8 +871,7 @@ test_a_spool_that_filled_its_disk_gives_the_space_back_once_acknowledged (void *
     unsigned char six[80];
     s_payload (6, six, 80);
     spool_status_t after = spool_append (spool, six, 80, &id);
-    assert_int_equal (setrlimit (RLIMIT_FSIZE, &saved), 0);
-    signal (SIGXFSZ, old);
+    file_size_limit_end (&full);
     assert_int_equal (st, SPOOL_ERROR);
     assert_int_equal (e, EFBIG);
     assert_int_equal (after, SPOOL_OK);
