@@ -36,7 +36,7 @@ function(parley_program name)
   install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endfunction()
 
-# parley_unit_test(MODULE [PARLEY_LIBS lib...]): tests/unit/test_MODULE.c as unit.MODULE,
+# parley_unit_test(MODULE [PARLEY_LIBS lib...]): test_MODULE.c of the calling folder as unit.MODULE,
 # and again under the sanitizers as asan.MODULE.
 function(parley_unit_test module)
   cmake_parse_arguments(P "" "" "PARLEY_LIBS" ${ARGN})
@@ -44,6 +44,7 @@ function(parley_unit_test module)
     set(t test_${module}${variant})
     add_executable(${t} ${CMAKE_CURRENT_SOURCE_DIR}/test_${module}.c)
     target_link_libraries(${t} PRIVATE PkgConfig::CMOCKA)
+    target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/tests/unit/lib)
     foreach(dep IN LISTS P_PARLEY_LIBS)
       target_link_libraries(${t} PRIVATE ${dep}${variant})
     endforeach()
