@@ -1,70 +1,16 @@
+/* Statements on an open PostgreSQL connection (see db.h). */
 #include "db.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "backoff.h"
-#include "log.h"
 #include "mem.h"
 
-struct db {
-    char *conninfo;
-    char *application_name;
-    PGconn *conn;
-    char describe[256];
-    db_on_connect_fn *on_connect;
-    void *on_connect_arg;
-    backoff_t backoff;
-    unsigned failures; /* consecutive failed attempts, for the log */
-};
-
-db_t *
-db_new (const char *conninfo, const char *application_name)
-{
-    db_t *self = xcalloc (1, sizeof *self);
-    self->conninfo = xstrdup (conninfo ? conninfo : "");
-    self->application_name = xstrdup (application_name ? application_name : "parley");
-    snprintf (self->describe, sizeof self->describe, "(not connected)");
-    backoff_init (&self->backoff, 250, 10000);
-    return self;
-}
-
+/* No double quotes: these texts go into logfmt values (err="…") and into outcome reasons,
+   where PostgreSQL's "name" quoting reads as well as 'name'. */
 void
-db_destroy (db_t **self_p)
-{
-    if (!self_p || !*self_p)
-        return;
-    db_t *self = *self_p;
-    db_disconnect (self);
-    free (self->conninfo);
-    free (self->application_name);
-    free (self);
-    *self_p = NULL;
-}
-
-void
-db_set_on_connect (db_t *self, db_on_connect_fn *fn, void *arg)
-{
-    self->on_connect = fn;
-    self->on_connect_arg = arg;
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* One line, and no double quotes: these texts go into logfmt values (err="…") and into
-   outcome reasons, where PostgreSQL's "name" quoting reads as well as 'name'. */
-static void
-s_flatten (char *text)
+db_flatten (char *text)
 {
     for (char *c = text; *c; c++) {
         if (*c == '\n' || *c == '\r' || *c == '\t')
@@ -77,146 +23,6 @@ s_flatten (char *text)
         text[--n] = '\0';
 }
 
-/* Server notices (e.g. "table does not exist, skipping") would otherwise go to stderr
-   unformatted, breaking the logfmt stream. */
-static void
-s_notice (void *arg, const PGresult *res)
-{
-    (void) arg;
-    char text[512];
-    snprintf (text, sizeof text, "%s", PQresultErrorMessage (res));
-    s_flatten (text);
-    log_debug ("db", "server notice", "notice=\"%s\"", text);
-}
-
-static void
-s_describe (db_t *self)
-{
-    const char *host = PQhost (self->conn);
-    snprintf (self->describe, sizeof self->describe, "host=%s port=%s dbname=%s user=%s",
-              host && *host ? host : "(default)", PQport (self->conn), PQdb (self->conn),
-              PQuser (self->conn));
-}
-
-int
-db_connect (db_t *self, const volatile sig_atomic_t *stop, int timeout_ms)
-{
-    if (self->conn && PQstatus (self->conn) == CONNECTION_OK)
-        return 0;
-    db_disconnect (self);
-    /* Key words are processed in order and the last value wins: the defaults before
-       dbname can be overridden by the user's connection string, client_encoding after it
-       cannot (the collector sends and expects UTF-8). */
-    const char *keys[] = {"fallback_application_name", "connect_timeout", "keepalives_idle",
-                          "keepalives_interval", "keepalives_count", "dbname",
-                          "client_encoding", NULL};
-    const char *vals[] = {self->application_name, "10", "30", "10", "3", self->conninfo, "UTF8",
-                          NULL};
-    PGconn *conn = PQconnectStartParams (keys, vals, 1);
-    if (!conn) {
-        log_error ("db", "could not allocate a connection", "err=\"%s\"", "out of memory");
-        return -1;
-    }
-    int64_t deadline = s_now_ms () + timeout_ms;
-    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-    const char *why = NULL;
-    if (PQstatus (conn) == CONNECTION_BAD)
-        st = PGRES_POLLING_FAILED;
-    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-        if (stop && *stop) {
-            why = "stop requested";
-            break;
-        }
-        if (s_now_ms () >= deadline) {
-            why = "timed out";
-            break;
-        }
-        struct pollfd pfd = {.fd = PQsocket (conn),
-                             .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
-        if (pfd.fd < 0) {
-            st = PQconnectPoll (conn); /* no socket yet: let libpq say what comes next */
-            continue;
-        }
-        int rc = poll (&pfd, 1, 100);
-        if (rc < 0 && errno != EINTR) {
-            why = strerror (errno);
-            break;
-        }
-        if (rc > 0)
-            st = PQconnectPoll (conn);
-    }
-    if (st != PGRES_POLLING_OK) {
-        char err[512];
-        snprintf (err, sizeof err, "%s", why ? why : PQerrorMessage (conn));
-        s_flatten (err);
-        PQfinish (conn);
-        self->failures++;
-        log_warn ("db", "could not connect to database", "attempt=%u err=\"%s\"", self->failures, err);
-        return -1;
-    }
-    self->conn = conn;
-    PQsetNoticeReceiver (conn, s_notice, NULL);
-    s_describe (self);
-    if (self->on_connect && self->on_connect (conn, self->on_connect_arg) != 0) {
-        self->failures++;
-        db_disconnect (self);
-        return -1;
-    }
-    if (self->failures > 0)
-        log_info ("db", "database connection restored", "%s attempts=%u", self->describe,
-                  self->failures + 1);
-    else
-        log_info ("db", "connected to database", "%s server_version=%d", self->describe,
-                  PQserverVersion (conn));
-    self->failures = 0;
-    backoff_reset (&self->backoff);
-    return 0;
-}
-
-int
-db_ensure (db_t *self, const volatile sig_atomic_t *stop)
-{
-    while (!(stop && *stop)) {
-        if (db_connect (self, stop, 10000) == 0)
-            return 0;
-        int64_t wait_ms = backoff_next (&self->backoff);
-        log_debug ("db", "waiting before reconnecting", "retry_ms=%lld", (long long) wait_ms);
-        int64_t until = s_now_ms () + wait_ms;
-        while (!(stop && *stop) && s_now_ms () < until) {
-            struct timespec ts = {0, 50 * 1000 * 1000};
-            nanosleep (&ts, NULL);
-        }
-    }
-    return -1;
-}
-
-void
-db_disconnect (db_t *self)
-{
-    if (self->conn) {
-        PQfinish (self->conn);
-        self->conn = NULL;
-    }
-}
-
-bool
-db_is_connected (db_t *self)
-{
-    return self->conn && PQstatus (self->conn) == CONNECTION_OK;
-}
-
-PGconn *
-db_conn (db_t *self)
-{
-    return self->conn;
-}
-
-const char *
-db_describe (db_t *self)
-{
-    return self->describe;
-}
-
 db_status_t
 db_classify (PGconn *conn, const PGresult *res)
 {
@@ -225,8 +31,8 @@ db_classify (PGconn *conn, const PGresult *res)
     const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
     if (!state || strlen (state) != 5)
         return DB_RETRY; /* a client-side failure, usually the connection */
-    if (strncmp (state, "22", 2) == 0 || strncmp (state, "23", 2) == 0
-        || strncmp (state, "54", 2) == 0 || strncmp (state, "P0", 2) == 0)
+    if (strncmp (state, "22", 2) == 0 || strncmp (state, "23", 2) == 0 ||
+        strncmp (state, "54", 2) == 0 || strncmp (state, "P0", 2) == 0)
         return DB_FATAL;
     return DB_RETRY;
 }
@@ -247,7 +53,7 @@ db_error_text (PGconn *conn, const PGresult *res, char *err, size_t errlen)
         snprintf (err, errlen, "%s", PQerrorMessage (conn));
     else
         snprintf (err, errlen, "no connection to the server");
-    s_flatten (err);
+    db_flatten (err);
 }
 
 static db_status_t
@@ -309,7 +115,11 @@ db_command (PGconn *conn, const char *sql, char *err, size_t errlen)
 }
 
 db_status_t
-db_command_idle (PGconn *conn, const char *sql, db_idle_fn *idle, void *arg, char *err,
+db_command_idle (PGconn *conn,
+                 const char *sql,
+                 db_idle_fn *idle,
+                 void *arg,
+                 char *err,
                  size_t errlen)
 {
     if (!PQsendQuery (conn, sql))
@@ -323,8 +133,13 @@ db_command_idle (PGconn *conn, const char *sql, db_idle_fn *idle, void *arg, cha
 }
 
 PGresult *
-db_query (PGconn *conn, const char *sql, int nparams, const char *const *params,
-          db_status_t *status, char *err, size_t errlen)
+db_query (PGconn *conn,
+          const char *sql,
+          int nparams,
+          const char *const *params,
+          db_status_t *status,
+          char *err,
+          size_t errlen)
 {
     PGresult *res = PQexecParams (conn, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = res ? PQresultStatus (res) : PGRES_FATAL_ERROR;
@@ -337,8 +152,13 @@ db_query (PGconn *conn, const char *sql, int nparams, const char *const *params,
 }
 
 PGresult *
-db_query_idle (PGconn *conn, const char *sql, db_idle_fn *idle, void *arg, db_status_t *status,
-               char *err, size_t errlen)
+db_query_idle (PGconn *conn,
+               const char *sql,
+               db_idle_fn *idle,
+               void *arg,
+               db_status_t *status,
+               char *err,
+               size_t errlen)
 {
     if (!PQsendQueryParams (conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
         *status = s_fail (conn, NULL, err, errlen);
@@ -360,8 +180,14 @@ db_copy_in (PGconn *conn, const char *sql, const char *data, size_t len, char *e
 }
 
 db_status_t
-db_copy_in_idle (PGconn *conn, const char *sql, const char *data, size_t len, db_idle_fn *idle,
-                 void *arg, char *err, size_t errlen)
+db_copy_in_idle (PGconn *conn,
+                 const char *sql,
+                 const char *data,
+                 size_t len,
+                 db_idle_fn *idle,
+                 void *arg,
+                 char *err,
+                 size_t errlen)
 {
     PGresult *res = PQexec (conn, sql);
     if (!res || PQresultStatus (res) != PGRES_COPY_IN)
@@ -371,7 +197,7 @@ db_copy_in_idle (PGconn *conn, const char *sql, const char *data, size_t len, db
     size_t off = 0;
     while (off < len) {
         size_t n = len - off > (1u << 20) ? (1u << 20) : len - off;
-        if (PQputCopyData (conn, data + off, (int) n) != 1)
+        if (PQputCopyData (conn, data + off, (int)n) != 1)
             break;
         off += n;
     }
@@ -454,14 +280,27 @@ db_buf_put_field (db_buf_t *buf, const char *text, size_t len)
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
         switch (c) {
-        case '\\': *out++ = '\\'; *out++ = '\\'; break;
-        case '\t': *out++ = '\\'; *out++ = 't'; break;
-        case '\n': *out++ = '\\'; *out++ = 'n'; break;
-        case '\r': *out++ = '\\'; *out++ = 'r'; break;
-        default: *out++ = c;
+            case '\\':
+                *out++ = '\\';
+                *out++ = '\\';
+                break;
+            case '\t':
+                *out++ = '\\';
+                *out++ = 't';
+                break;
+            case '\n':
+                *out++ = '\\';
+                *out++ = 'n';
+                break;
+            case '\r':
+                *out++ = '\\';
+                *out++ = 'r';
+                break;
+            default:
+                *out++ = c;
         }
     }
-    buf->len = (size_t) (out - buf->data);
+    buf->len = (size_t)(out - buf->data);
 }
 
 void
