@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "constituency.h"
+#include "db.h"
 #include "fold.h"
 #include "mem.h"
 #include "mp_list.h"
