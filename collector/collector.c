@@ -7,6 +7,7 @@
 
 #include "backoff.h"
 #include "db.h"
+#include "db_session.h"
 #include "event.h"
 #include "log.h"
 #include "mem.h"
@@ -39,7 +40,7 @@ typedef struct {
 struct collector {
     const collector_options_t *opts;
     receiver_t *receiver;
-    db_t *db;
+    db_session_t *db;
     store_t *store;
     order_t *order;              /* each agent's batches committed in its order */
     bool schema_broken;          /* the last schema step failed on a working connection */
@@ -87,8 +88,8 @@ collector_new (const collector_options_t *opts)
         free (self);
         return NULL;
     }
-    self->db = db_new (opts->db, "parley-collector");
-    db_set_on_connect (self->db, s_on_connect, self);
+    self->db = db_session_new (opts->db, "parley-collector");
+    db_session_set_on_connect (self->db, s_on_connect, self);
     self->store = store_new ();
     self->order = order_new ();
     backoff_init (&self->write_backoff, 250, 4000);
@@ -147,7 +148,7 @@ collector_destroy (collector_t **self_p)
     }
     store_destroy (&self->store);
     order_destroy (&self->order);
-    db_destroy (&self->db);
+    db_session_destroy (&self->db);
     /* Replies already queued get a second to leave: an acknowledgement lost here would
        only cause a resend, but a clean stop should not cause any. */
     receiver_destroy (&self->receiver, 1000);
@@ -272,10 +273,10 @@ s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
            a dropped staging table). After a stop request, only what needs no new session. */
         if (attempt > 0 && *stop)
             break;
-        if (!db_is_connected (self->db)
-            && db_connect (self->db, stop, S_RECONNECT_TIMEOUT_MS) != 0)
+        if (!db_session_is_connected (self->db)
+            && db_session_connect (self->db, stop, S_RECONNECT_TIMEOUT_MS) != 0)
             break;
-        if (store_write (self->store, db_conn (self->db), group->items, group->events,
+        if (store_write (self->store, db_session_conn (self->db), group->items, group->events,
                          &group->rows, s_idle, self) == STORE_OK) {
             backoff_reset (&self->write_backoff);
             if (self->db_down) {
@@ -286,7 +287,7 @@ s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
             }
             goto reply;
         }
-        db_disconnect (self->db);
+        db_session_disconnect (self->db);
     }
     /* The batches read meanwhile are refused too: written now, they would overtake the
        refused ones of the same agents (collector/order.h). */
@@ -363,11 +364,11 @@ s_first_connect (collector_t *self, const volatile sig_atomic_t *stop)
     backoff_t wait;
     backoff_init (&wait, 250, 10000);
     while (!*stop) {
-        if (db_connect (self->db, stop, 10000) == 0)
+        if (db_session_connect (self->db, stop, 10000) == 0)
             return 0;
         if (self->schema_broken) {
             log_error ("collector", "could not bring the database schema up to date", "%s",
-                       db_describe (self->db));
+                       db_session_describe (self->db));
             return 1;
         }
         int64_t until = zclock_mono () + backoff_next (&wait);
@@ -418,11 +419,11 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
 int
 collector_migrate_only (const collector_options_t *opts)
 {
-    db_t *db = db_new (opts->db, "parley-collector");
+    db_session_t *db = db_session_new (opts->db, "parley-collector");
     collector_t shim = {.opts = opts};
-    db_set_on_connect (db, s_on_connect, &shim);
+    db_session_set_on_connect (db, s_on_connect, &shim);
     static const volatile sig_atomic_t never = 0;
-    int rc = db_connect (db, &never, 30000) == 0 ? 0 : 1;
-    db_destroy (&db);
+    int rc = db_session_connect (db, &never, 30000) == 0 ? 0 : 1;
+    db_session_destroy (&db);
     return rc;
 }

@@ -12,7 +12,7 @@
 #include "constituency.h"
 #include "db.h"
 #include "log.h"
-#include "mps.h"
+#include "mp_seed.h"
 
 /* Advisory lock keys: "parley" in ASCII then 0x0000 for migrations, 0x0001 for ingest (the
    ingest key, 8097879414873325569, is written in deploy/sql/0001_core.sql). */
@@ -177,7 +177,7 @@ s_seed_constituencies (PGconn *conn)
     }
     int has_mp = PQgetvalue (res, 0, 0)[0] == 't';
     PQclear (res);
-    if (has_mp && mps_seed (conn) != 0)
+    if (has_mp && mp_seed_if_empty (conn) != 0)
         goto fail;
     if (s_command (conn, "COMMIT", "seed") != 0)
         goto out;

@@ -346,7 +346,7 @@ class Harness:
         a = self.args
         self.agent = self._program(a.agent, "parley-agent", "agent")
         self.collector = self._program(a.collector, "parley-collector", "collector")
-        self.parley = self._program(a.parley, "parley", "collector")
+        self.parley = self._program(a.parley, "parley", "query")
         if a.work_dir:
             self.work = os.path.abspath(a.work_dir)
             shutil.rmtree(self.work, ignore_errors=True)

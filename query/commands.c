@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include "constituency.h"
+#include "db.h"
 #include "fold.h"
 #include "mem.h"
-#include "mps.h"
+#include "mp_list.h"
+#include "mp_store.h"
 #include "query_db.h"
 #include "render.h"
 #include "report.h"
@@ -902,11 +904,22 @@ cmd_mps (command_ctx_t *ctx)
         return QUERY_EXIT_FAIL;
     }
     buf[len] = '\0';
-    long n = mps_load (ctx->conn, buf, len, path, stderr);
+    int nbad = 0;
+    mp_list_t *list = mp_list_parse (buf, len, path, stderr, &nbad);
     free (buf);
-    if (n < 0)
+    if (!list) {
+        query_error ("%s: %d bad row%s; the MP list was not changed", path, nbad, nbad == 1 ? "" : "s");
         return QUERY_EXIT_FAIL;
-    fprintf (ctx->out, "Loaded %ld sitting MPs from %s.\n", n, path);
+    }
+    char err[512];
+    size_t n = mp_list_count (list);
+    db_status_t status = mp_store_replace (ctx->conn, list, err, sizeof err);
+    mp_list_destroy (&list);
+    if (status != DB_OK) {
+        query_error ("could not load the MP list: %s", err);
+        return QUERY_EXIT_FAIL;
+    }
+    fprintf (ctx->out, "Loaded %zu sitting MPs from %s.\n", n, path);
     return QUERY_EXIT_OK;
 }
 

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "commands.h"
 #include "constituency.h"
 #include "mem.h"
 #include "query_db.h"

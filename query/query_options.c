@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
 #include "number.h"
 
 typedef struct {
@@ -46,7 +45,7 @@ query_options_name (unsigned bit)
 }
 
 void
-query_options_help (FILE *out)
+query_options_help (FILE *out, query_help_fn *commands_help)
 {
     fputs ("parley: the analytics team's view of Parley's counts.\n\n"
            "Usage: parley [--db CONNINFO] COMMAND [ARGUMENT...] [--format table|csv|json]\n\n"
@@ -68,7 +67,7 @@ query_options_help (FILE *out)
 }
 
 query_options_result_t
-query_options_parse (int argc, char **argv, query_options_t *opts)
+query_options_parse (int argc, char **argv, query_help_fn *commands_help, query_options_t *opts)
 {
     memset (opts, 0, sizeof *opts);
     opts->format = RENDER_TABLE;
@@ -116,7 +115,7 @@ query_options_parse (int argc, char **argv, query_options_t *opts)
         if (!def)
             return QUERY_OPTIONS_BAD;
         if (strcmp (def->name, "help") == 0) {
-            query_options_help (stdout);
+            query_options_help (stdout, commands_help);
             return QUERY_OPTIONS_DONE;
         }
         if (strcmp (def->name, "version") == 0) {

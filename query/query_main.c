@@ -12,7 +12,7 @@ int
 main (int argc, char **argv)
 {
     query_options_t opts;
-    switch (query_options_parse (argc, argv, &opts)) {
+    switch (query_options_parse (argc, argv, commands_help, &opts)) {
     case QUERY_OPTIONS_DONE:
         return QUERY_EXIT_OK;
     case QUERY_OPTIONS_BAD:

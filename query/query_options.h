@@ -38,14 +38,20 @@ typedef enum {
     QUERY_OPTIONS_BAD,  /* one-line error printed: exit 2 */
 } query_options_result_t;
 
-/* Parses argv (reordering it, as getopt_long does). Prints --help/--version output on
-   stdout and errors on stderr. */
-query_options_result_t query_options_parse (int argc, char **argv, query_options_t *opts);
+/* Prints the command list of --help. The caller passes it in (commands_help, from
+   commands.h): the commands are built on these options, so the options must not reach
+   back into the commands. */
+typedef void (query_help_fn) (FILE *out);
+
+/* Parses argv (reordering it, as getopt_long does). Prints --help (with commands_help's
+   list) and --version output on stdout and errors on stderr. */
+query_options_result_t query_options_parse (int argc, char **argv, query_help_fn *commands_help,
+                                            query_options_t *opts);
 
 /* The option's spelling, e.g. "--region", for messages. */
 const char *query_options_name (unsigned bit);
 
-/* Prints the usage text. */
-void query_options_help (FILE *out);
+/* Prints the usage text, with commands_help's list of commands. */
+void query_options_help (FILE *out, query_help_fn *commands_help);
 
 #endif

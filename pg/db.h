@@ -1,6 +1,8 @@
-/* The collector's PostgreSQL session: the connection's lifecycle (connect without
-   blocking a stop request, reconnect with backoff), exec helpers that always PQclear, and
-   the classification of failures by SQLSTATE that decides what the collector does next.
+/* Statements on an open PostgreSQL connection, for both programs that talk to the database
+   (parley-collector and parley): exec helpers that check every result and always PQclear,
+   COPY … FROM STDIN, a buffer for COPY text data, and the classification of failures by
+   SQLSTATE. The connection itself belongs to the caller: the collector's session
+   (collector/db_session.h) reconnects with backoff, the CLI connects once.
 
    Failure classes (db_status_t):
    - DB_RETRY: the batch is fine, the database is not, for now. Connection failures (class
@@ -18,56 +20,23 @@
      splitting the batch. */
 #ifndef PARLEY_DB_H
 #define PARLEY_DB_H
-#include <signal.h>
+#include "parley.h"
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <libpq-fe.h>
-#include "parley.h"
 
 typedef enum { DB_OK = 0, DB_RETRY, DB_FATAL } db_status_t;
-
-typedef struct db db_t;
-
-/* Called after each successful (re)connection, before the connection is used: the
-   collector brings the schema up to date and prepares the session there. Returns 0, or -1
-   to drop the connection and try again later. */
-typedef int (db_on_connect_fn) (PGconn *conn, void *arg);
-
-/* A session for `conninfo` (any libpq connection string or URI; NULL or "" means the
-   libpq environment: PGHOST, PGDATABASE, PGSERVICE …). Does not connect yet. Caller owns
-   the result (db_destroy). */
-db_t *db_new (const char *conninfo, const char *application_name);
-void db_destroy (db_t **self_p);
-
-/* Sets the hook run after each connection. */
-void db_set_on_connect (db_t *self, db_on_connect_fn *fn, void *arg);
-
-/* One connection attempt, polled so that *stop (set by a signal handler) interrupts it
-   within 100 ms; gives up after timeout_ms. Runs the on-connect hook. Returns 0 when
-   connected (or already connected), -1 otherwise with the reason logged at warn. */
-int db_connect (db_t *self, const volatile sig_atomic_t *stop, int timeout_ms) PARLEY_MUST_CHECK;
-
-/* Connects, retrying with exponential backoff and jitter (250 ms doubling to 10 s) until it
-   works or *stop is set. Returns 0 when connected, -1 when stopped. */
-int db_ensure (db_t *self, const volatile sig_atomic_t *stop) PARLEY_MUST_CHECK;
-
-/* Drops the connection (after DB_RETRY: a fresh session clears whatever state the failure
-   left). The next db_connect/db_ensure opens a new one. */
-void db_disconnect (db_t *self);
-
-bool db_is_connected (db_t *self);
-/* The open connection, or NULL. Borrowed. */
-PGconn *db_conn (db_t *self);
-/* "host=… port=… dbname=… user=…" of the current or last connection, for logs (never the
-   password). Borrowed; valid until the next connect. */
-const char *db_describe (db_t *self);
 
 /* Classifies a failed result (res may be NULL, e.g. after PQexec lost the connection). */
 db_status_t db_classify (PGconn *conn, const PGresult *res);
 
 /* Formats "message (SQLSTATE xxxxx)" from res, or from the connection's last error when
-   res is NULL, as one line (newlines folded to spaces). */
+   res is NULL, as one line (db_flatten). */
 void db_error_text (PGconn *conn, const PGresult *res, char *err, size_t errlen);
+
+/* Makes text one line that can stand in a logfmt value (err="…") or a reply: newlines and
+   tabs become spaces, double quotes single ones, trailing spaces go. In place. */
+void db_flatten (char *text);
 
 /* Runs a statement that returns no rows (or rows nobody reads). Always clears the result.
    Returns DB_OK, or the failure's class with its text in err. */
@@ -76,12 +45,21 @@ db_status_t db_command (PGconn *conn, const char *sql, char *err, size_t errlen)
 /* Runs a query with text parameters (NULL is SQL NULL). On success returns the result
    (PGRES_TUPLES_OK or PGRES_COMMAND_OK; caller owns it: PQclear) and sets *status to DB_OK;
    on failure returns NULL (the result already cleared), sets *status and fills err. */
-PGresult *db_query (PGconn *conn, const char *sql, int nparams, const char *const *params,
-                    db_status_t *status, char *err, size_t errlen);
+PGresult *db_query (PGconn *conn,
+                    const char *sql,
+                    int nparams,
+                    const char *const *params,
+                    db_status_t *status,
+                    char *err,
+                    size_t errlen);
 
 /* Runs `sql` (a COPY … FROM STDIN) and sends `len` bytes of COPY data. Returns DB_OK or the
    failure's class with its text in err (a value PostgreSQL refuses surfaces here). */
-db_status_t db_copy_in (PGconn *conn, const char *sql, const char *data, size_t len, char *err,
+db_status_t db_copy_in (PGconn *conn,
+                        const char *sql,
+                        const char *data,
+                        size_t len,
+                        char *err,
                         size_t errlen) PARLEY_MUST_CHECK;
 
 /* Called while the server works on a statement (the _idle variants below), so that the
@@ -92,12 +70,27 @@ typedef void (db_idle_fn) (void *arg, int fd);
 
 /* db_command, db_query and db_copy_in that call idle(arg, fd) while the server works
    instead of blocking in libpq. idle may be NULL (then they are the plain ones). */
-db_status_t db_command_idle (PGconn *conn, const char *sql, db_idle_fn *idle, void *arg, char *err,
+db_status_t db_command_idle (PGconn *conn,
+                             const char *sql,
+                             db_idle_fn *idle,
+                             void *arg,
+                             char *err,
                              size_t errlen) PARLEY_MUST_CHECK;
-PGresult *db_query_idle (PGconn *conn, const char *sql, db_idle_fn *idle, void *arg,
-                         db_status_t *status, char *err, size_t errlen);
-db_status_t db_copy_in_idle (PGconn *conn, const char *sql, const char *data, size_t len,
-                             db_idle_fn *idle, void *arg, char *err, size_t errlen) PARLEY_MUST_CHECK;
+PGresult *db_query_idle (PGconn *conn,
+                         const char *sql,
+                         db_idle_fn *idle,
+                         void *arg,
+                         db_status_t *status,
+                         char *err,
+                         size_t errlen);
+db_status_t db_copy_in_idle (PGconn *conn,
+                             const char *sql,
+                             const char *data,
+                             size_t len,
+                             db_idle_fn *idle,
+                             void *arg,
+                             char *err,
+                             size_t errlen) PARLEY_MUST_CHECK;
 
 /* A growing byte buffer for COPY text data. */
 typedef struct {

@@ -1,5 +1,5 @@
-/* The `parley` CLI's renderings (render.c), the report's hex geometry (report.c) and the
-   MP list's validation (mps.c, which rejects a bad file before touching the database). */
+/* The `parley` CLI's renderings (render.c) and the report's hex geometry (report.c). The MP
+   list's checks are tests/unit/common/test_mp_list.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "mps.h"
 #include "render.h"
 #include "report.h"
 
@@ -250,51 +249,6 @@ test_stance_words (void **state)
     assert_null (commands_stance_word (3));
 }
 
-static char *
-s_mps_errors (const char *csv)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream (&buf, &len);
-    /* A file with errors is refused before any database call: no connection needed. */
-    long n = mps_load (NULL, csv, strlen (csv), "new.csv", f);
-    fclose (f);
-    assert_int_equal (n, -1);
-    return buf;
-}
-
-static void
-test_mps_load_names_file_and_line_of_each_bad_row (void **state)
-{
-    (void) state;
-    char *out = s_mps_errors ("constituency_code,name,party,since\n"
-                              "E14001063,Alex Baker,Labour,2024-07-04\n"
-                              "E1400106,Someone,Labour,2024-07-04\n"
-                              "e14001063,Alex Baker,Labour,2024-07-04\n"
-                              "E14001064,Mr,Conservative,2015-05-07\n"
-                              "E14001065,Connor Rand,Labour,2024-02-30\n"
-                              "E14001066,Linsey Farnsworth,Labour\n");
-    assert_non_null (strstr (out, "new.csv:3: unknown constituency code \"E1400106\"\n"));
-    assert_non_null (strstr (out, "new.csv:4: constituency E14001063 (Aldershot) is listed twice\n"));
-    assert_non_null (strstr (out, "new.csv:5: name \"Mr\" has no person key"));
-    assert_non_null (strstr (out, "new.csv:6: since \"2024-02-30\" is not a date"));
-    assert_non_null (strstr (out, "new.csv:7: expected 4 fields"));
-    assert_non_null (strstr (out, "5 bad rows; the MP list was not changed"));
-    free (out);
-}
-
-static void
-test_mps_load_checks_the_header (void **state)
-{
-    (void) state;
-    char *out = s_mps_errors ("code,name,party\nE14001063,Alex Baker,Labour\n");
-    assert_non_null (strstr (out, "new.csv:1: the header must be"));
-    free (out);
-    out = s_mps_errors ("");
-    assert_non_null (strstr (out, "new.csv:1: the file is empty"));
-    free (out);
-}
-
 int
 main (void)
 {
@@ -310,8 +264,6 @@ main (void)
         cmocka_unit_test (test_parse_format),
         cmocka_unit_test (test_hex_center_shifts_odd_rows_including_negative_ones),
         cmocka_unit_test (test_stance_words),
-        cmocka_unit_test (test_mps_load_names_file_and_line_of_each_bad_row),
-        cmocka_unit_test (test_mps_load_checks_the_header),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
