@@ -265,22 +265,25 @@ static bool
 s_emit_bad (csv_reader_t *self, csv_row_t *row, reject_t *why)
 {
     size_t first_end;
-    if (!s_line_end (self, self->row_start, &first_end)) {
+    bool line_ended = s_line_end (self, self->row_start, &first_end);
+    if (!line_ended) {
         if (!self->finished && self->len - self->row_start <= self->row_max)
             return false;
         first_end = self->len;
     }
-    if (first_end - self->row_start > self->row_max)
-        first_end = self->row_start + self->row_max;
-    s_fill_row (self, row, first_end, self->row_line);
+    size_t shown =
+      first_end - self->row_start > self->row_max ? self->row_start + self->row_max : first_end;
+    s_fill_row (self, row, shown, self->row_line);
     row->count = 0;
     *why = self->bad;
     self->bad_pending = false;
+    /* Reading starts again at the second line: a restart may resume there too. Until the
+       first line's end has been seen, only the row's start is a safe position. */
+    self->taken_offset = self->base + (line_ended ? first_end : self->row_start);
+    self->taken_lines = self->row_line - (line_ended ? 0 : 1);
     self->pos = self->row_start;
     self->line = self->row_line;
     self->skipping = true;
-    self->taken_offset = self->base + self->row_start;
-    self->taken_lines = self->row_line - 1;
     s_parser_reset (self);
     s_row_clear (self);
     self->fini_done = false;
