@@ -433,7 +433,8 @@ s_at_end (csv_reader_t *self, csv_row_t *row, reject_t *why)
 csv_reader_status_t
 csv_reader_next (csv_reader_t *self, csv_row_t *row, reject_t *why)
 {
-    s_compact (self);
+    /* Input already parsed is dropped by the next feed, not here: moving the rest of a
+       64 KiB buffer down after every row would cost more than the parsing. */
     if (!self->bom_checked) {
         if (self->len == 0 && !self->finished)
             return CSV_READER_MORE;
