@@ -61,6 +61,52 @@ test_length_is_taken_from_len_not_a_nul (void **state)
     assert_int_equal (uuid_text_normalise (t, 37, out), -1);
 }
 
+/* RFC 9562 appendix A.4: UUIDv5 of "www.example.com" in the DNS namespace. */
+static void
+test_v5_matches_the_rfc_9562_dns_example (void **state)
+{
+    (void)state;
+    char out[UUID_TEXT_LEN + 1];
+    const char *name = "www.example.com";
+    assert_int_equal (
+      uuid_text_v5 ("6ba7b810-9dad-11d1-80b4-00c04fd430c8", name, strlen (name), out), 0);
+    assert_string_equal (out, "2ed6657d-e927-568b-95e1-2665a8aea6a2");
+    /* The namespace in upper case is the same namespace. */
+    assert_int_equal (
+      uuid_text_v5 ("6BA7B810-9DAD-11D1-80B4-00C04FD430C8", name, strlen (name), out), 0);
+    assert_string_equal (out, "2ed6657d-e927-568b-95e1-2665a8aea6a2");
+}
+
+static void
+test_v5_is_deterministic_and_sets_version_and_variant (void **state)
+{
+    (void)state;
+    char a[UUID_TEXT_LEN + 1], b[UUID_TEXT_LEN + 1], c[UUID_TEXT_LEN + 1];
+    const char *ns = "6ba7b811-9dad-11d1-80b4-00c04fd430c8"; /* the URL namespace */
+    assert_int_equal (uuid_text_v5 (ns, "row\0one", 7, a), 0);
+    assert_int_equal (uuid_text_v5 (ns, "row\0one", 7, b), 0);
+    assert_int_equal (uuid_text_v5 (ns, "row\0onf", 7, c), 0);
+    assert_string_equal (a, b);
+    assert_string_not_equal (a, c);
+    /* Bytes after a NUL count: the name is bytes, not a C string. */
+    assert_int_equal (uuid_text_v5 (ns, "row\0one", 3, c), 0);
+    assert_string_not_equal (a, c);
+    assert_int_equal (a[14], '5');
+    assert_true (a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b');
+    char normalised[UUID_TEXT_LEN + 1];
+    assert_int_equal (uuid_text_normalise (a, strlen (a), normalised), 0);
+    assert_string_equal (normalised, a);
+}
+
+static void
+test_v5_refuses_a_namespace_that_is_not_a_uuid (void **state)
+{
+    (void)state;
+    char out[UUID_TEXT_LEN + 1] = "untouched";
+    assert_int_equal (uuid_text_v5 ("not-a-uuid", "x", 1, out), -1);
+    assert_string_equal (out, "untouched");
+}
+
 int
 main (void)
 {
@@ -68,6 +114,9 @@ main (void)
         cmocka_unit_test (test_any_case_is_lower_cased),
         cmocka_unit_test (test_other_shapes_are_refused_and_leave_out_alone),
         cmocka_unit_test (test_length_is_taken_from_len_not_a_nul),
+        cmocka_unit_test (test_v5_matches_the_rfc_9562_dns_example),
+        cmocka_unit_test (test_v5_is_deterministic_and_sets_version_and_variant),
+        cmocka_unit_test (test_v5_refuses_a_namespace_that_is_not_a_uuid),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
