@@ -36,15 +36,16 @@ s_check_encoding (PGconn *conn)
 {
     db_status_t status;
     char err[512];
-    PGresult *res = db_query (conn, "SELECT current_setting('server_encoding')", 0, NULL, &status,
-                              err, sizeof err);
+    PGresult *res = db_query (
+      conn, "SELECT current_setting('server_encoding')", 0, NULL, &status, err, sizeof err);
     if (!res) {
         log_error ("schema", "could not read the server encoding", "err=\"%s\"", err);
         return -1;
     }
     int ok = strcmp (PQgetvalue (res, 0, 0), "UTF8") == 0;
     if (!ok)
-        log_error ("schema", "database encoding must be UTF8",
+        log_error ("schema",
+                   "database encoding must be UTF8",
                    "encoding=%s hint=\"CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0\"",
                    PQgetvalue (res, 0, 0));
     PQclear (res);
@@ -57,20 +58,27 @@ s_check_encoding (PGconn *conn)
 static int
 s_applied (PGconn *conn, const schema_migration_t *m)
 {
-    const char *params[] = {m->name, m->sql};
+    const char *params[] = { m->name, m->sql };
     db_status_t status;
     char err[512];
-    PGresult *res = db_query (conn,
-                              "SELECT checksum = md5($2) FROM parley.schema_migrations WHERE name = $1",
-                              2, params, &status, err, sizeof err);
+    PGresult *res =
+      db_query (conn,
+                "SELECT checksum = md5($2) FROM parley.schema_migrations WHERE name = $1",
+                2,
+                params,
+                &status,
+                err,
+                sizeof err);
     if (!res) {
         log_error ("schema", "could not read applied migrations", "err=\"%s\"", err);
         return -1;
     }
     int applied = PQntuples (res) > 0;
     if (applied && PQgetvalue (res, 0, 0)[0] != 't')
-        log_warn ("schema", "applied migration differs from the compiled-in one",
-                  "migration=%s hint=\"released migrations must not be edited\"", m->name);
+        log_warn ("schema",
+                  "applied migration differs from the compiled-in one",
+                  "migration=%s hint=\"released migrations must not be edited\"",
+                  m->name);
     PQclear (res);
     return applied;
 }
@@ -85,11 +93,16 @@ s_apply (PGconn *conn, const schema_migration_t *m)
         log_error ("schema", "migration failed", "migration=%s err=\"%s\"", m->name, err);
         goto fail;
     }
-    const char *params[] = {m->name, m->sql};
+    const char *params[] = { m->name, m->sql };
     db_status_t status;
-    PGresult *res = db_query (conn,
-                              "INSERT INTO parley.schema_migrations (name, checksum) VALUES ($1, md5($2))",
-                              2, params, &status, err, sizeof err);
+    PGresult *res =
+      db_query (conn,
+                "INSERT INTO parley.schema_migrations (name, checksum) VALUES ($1, md5($2))",
+                2,
+                params,
+                &status,
+                err,
+                sizeof err);
     if (!res) {
         log_error ("schema", "could not record migration", "migration=%s err=\"%s\"", m->name, err);
         goto fail;
@@ -132,45 +145,49 @@ s_seed_constituencies (PGconn *conn)
     }
     if (s_command (conn, "BEGIN", "seed") != 0)
         goto out;
-    if (s_command (conn,
-                   "CREATE TEMP TABLE parley_constituency_seed (LIKE parley.constituency) ON COMMIT DROP",
-                   "seed")
-        != 0)
+    if (s_command (
+          conn,
+          "CREATE TEMP TABLE parley_constituency_seed (LIKE parley.constituency) ON COMMIT DROP",
+          "seed") != 0)
         goto fail;
-    if (db_copy_in (conn,
-                    "COPY pg_temp.parley_constituency_seed (code, name, country, region, region_code,"
-                    " hex_q, hex_r) FROM STDIN",
-                    buf.data, buf.len, err, sizeof err)
-        != DB_OK) {
+    if (db_copy_in (
+          conn,
+          "COPY pg_temp.parley_constituency_seed (code, name, country, region, region_code,"
+          " hex_q, hex_r) FROM STDIN",
+          buf.data,
+          buf.len,
+          err,
+          sizeof err) != DB_OK) {
         log_error ("schema", "could not copy the constituency list", "err=\"%s\"", err);
         goto fail;
     }
-    if (s_command (conn,
-                   "INSERT INTO parley.constituency AS c (code, name, country, region, region_code, hex_q, hex_r)"
-                   " SELECT code, name, country, region, region_code, hex_q, hex_r"
-                   "   FROM pg_temp.parley_constituency_seed"
-                   " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, country = EXCLUDED.country,"
-                   "   region = EXCLUDED.region, region_code = EXCLUDED.region_code,"
-                   "   hex_q = EXCLUDED.hex_q, hex_r = EXCLUDED.hex_r"
-                   " WHERE (c.name, c.country, c.region, c.region_code, c.hex_q, c.hex_r)"
-                   "   IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.country, EXCLUDED.region,"
-                   "                     EXCLUDED.region_code, EXCLUDED.hex_q, EXCLUDED.hex_r)",
-                   "seed constituencies")
-        != 0)
+    if (s_command (
+          conn,
+          "INSERT INTO parley.constituency AS c (code, name, country, region, region_code, hex_q, "
+          "hex_r)"
+          " SELECT code, name, country, region, region_code, hex_q, hex_r"
+          "   FROM pg_temp.parley_constituency_seed"
+          " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, country = EXCLUDED.country,"
+          "   region = EXCLUDED.region, region_code = EXCLUDED.region_code,"
+          "   hex_q = EXCLUDED.hex_q, hex_r = EXCLUDED.hex_r"
+          " WHERE (c.name, c.country, c.region, c.region_code, c.hex_q, c.hex_r)"
+          "   IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.country, EXCLUDED.region,"
+          "                     EXCLUDED.region_code, EXCLUDED.hex_q, EXCLUDED.hex_r)",
+          "seed constituencies") != 0)
         goto fail;
     /* Every constituency gets its aggregate row up front, so ingest applies deltas with
        UPDATE (and the row's CHECK sees the result, not the bare delta). */
-    if (s_command (conn,
-                   "INSERT INTO parley.constituency_agg (constituency_code)"
-                   " SELECT code FROM parley.constituency ON CONFLICT (constituency_code) DO NOTHING",
-                   "seed aggregates")
-        != 0)
+    if (s_command (
+          conn,
+          "INSERT INTO parley.constituency_agg (constituency_code)"
+          " SELECT code FROM parley.constituency ON CONFLICT (constituency_code) DO NOTHING",
+          "seed aggregates") != 0)
         goto fail;
     /* The MP list belongs to the analytics schema (0002_analytics.sql); seeded here, in the
        same step, once the table exists. */
     db_status_t status;
-    PGresult *res = db_query (conn, "SELECT to_regclass('parley.mp') IS NOT NULL", 0, NULL,
-                              &status, err, sizeof err);
+    PGresult *res = db_query (
+      conn, "SELECT to_regclass('parley.mp') IS NOT NULL", 0, NULL, &status, err, sizeof err);
     if (!res) {
         log_error ("schema", "schema step failed", "step=\"look for parley.mp\" err=\"%s\"", err);
         goto fail;
@@ -196,7 +213,8 @@ schema_migrate (PGconn *conn)
 {
     if (s_check_encoding (conn) != 0)
         return -1;
-    if (s_command (conn, "SELECT pg_advisory_lock(" SCHEMA_LOCK_KEY ")", "take the schema lock") != 0)
+    if (s_command (conn, "SELECT pg_advisory_lock(" SCHEMA_LOCK_KEY ")", "take the schema lock") !=
+        0)
         return -1;
     int rc = -1;
     /* Created only when missing: CREATE SCHEMA checks the CREATE privilege even with IF NOT
@@ -204,24 +222,29 @@ schema_migrate (PGconn *conn)
        owner has run --migrate-only) must still start. */
     db_status_t status;
     char err[512];
-    PGresult *res = db_query (conn, "SELECT to_regclass('parley.schema_migrations') IS NOT NULL", 0,
-                              NULL, &status, err, sizeof err);
+    PGresult *res = db_query (conn,
+                              "SELECT to_regclass('parley.schema_migrations') IS NOT NULL",
+                              0,
+                              NULL,
+                              &status,
+                              err,
+                              sizeof err);
     if (!res) {
-        log_error ("schema", "schema step failed",
-                   "step=\"look for parley.schema_migrations\" err=\"%s\"", err);
+        log_error ("schema",
+                   "schema step failed",
+                   "step=\"look for parley.schema_migrations\" err=\"%s\"",
+                   err);
         goto out;
     }
     bool bootstrapped = PQgetvalue (res, 0, 0)[0] == 't';
     PQclear (res);
-    if (!bootstrapped
-        && s_command (conn,
-                      "CREATE SCHEMA IF NOT EXISTS parley;"
-                      "CREATE TABLE IF NOT EXISTS parley.schema_migrations ("
-                      "  name text PRIMARY KEY,"
-                      "  checksum text NOT NULL,"
-                      "  applied_at timestamptz NOT NULL DEFAULT now())",
-                      "create parley.schema_migrations")
-               != 0)
+    if (!bootstrapped && s_command (conn,
+                                    "CREATE SCHEMA IF NOT EXISTS parley;"
+                                    "CREATE TABLE IF NOT EXISTS parley.schema_migrations ("
+                                    "  name text PRIMARY KEY,"
+                                    "  checksum text NOT NULL,"
+                                    "  applied_at timestamptz NOT NULL DEFAULT now())",
+                                    "create parley.schema_migrations") != 0)
         goto out;
     int applied_now = 0;
     for (const schema_migration_t *m = schema_migrations; m->name; m++) {

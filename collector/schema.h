@@ -3,8 +3,8 @@
    order under an advisory lock, so two collectors starting at once do not collide. */
 #ifndef PARLEY_SCHEMA_H
 #define PARLEY_SCHEMA_H
-#include <libpq-fe.h>
 #include "parley.h"
+#include <libpq-fe.h>
 
 typedef struct {
     const char *name; /* file name, e.g. "0001_core.sql"; NULL ends the table */
