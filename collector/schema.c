@@ -22,7 +22,7 @@
 #include "mps.h"
 
 /* Advisory lock keys: "parley" in ASCII then 0x0000 for migrations, 0x0001 for ingest (the
-   ingest key is also written in deploy/sql/repeatable/30_ingest_batch.sql). */
+   ingest key is also written in deploy/sql/repeatable/39_ingest_batch.sql). */
 #define SCHEMA_LOCK_KEY "8097879414873325568"
 #define SCHEMA_INGEST_LOCK_KEY "8097879414873325569"
 
