@@ -239,7 +239,10 @@ def log_lines(text, msg):
 
 
 def feed(h, col, paths, spool):
-    run = h.run_agent(col.endpoint, h.path(spool), paths)
+    """The feeds through parley-agent --once, in batches of 200 events: with the collectors'
+    --max-events 1, one transaction each, so that later batches change what earlier ones
+    stored (stakeholders merged and rebuilt, days moved, rows emptied)."""
+    run = h.run_agent(col.endpoint, h.path(spool), paths, args=["--batch", "200"])
     if run.rc != 0:
         fail("agent failed: %r" % run)
     return run
@@ -255,7 +258,7 @@ def test_release_database_upgrades_with_data_and_views_intact(h):
 
     # The reference: a database the current collector made, fed the first feed.
     new = h.create_database("upgrade_new")
-    col = h.start_collector(new)
+    col = h.start_collector(new, args=["--max-events", "1"])
     feed(h, col, before_paths, "spool-new-1")
 
     # The same events stored by release 0.1.0's SQL, in a database made as 0.1.0 made it.
@@ -322,7 +325,8 @@ def test_release_database_upgrades_with_data_and_views_intact(h):
     try:
         admin.cursor().execute("DROP ROLE IF EXISTS %s" % role)
         admin.cursor().execute("CREATE ROLE %s LOGIN IN ROLE parley_writer" % role)
-        col_old = h.start_collector(as_role(old, role), name="collector-writer")
+        col_old = h.start_collector(as_role(old, role), args=["--max-events", "1"],
+                                    name="collector-writer")
         feed(h, col_old, after_paths, "spool-old-2")
         if col_old.stop(timeout=6) != 0:
             fail("the writer's collector did not stop cleanly:\n%s" % col_old.tail())
