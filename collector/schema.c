@@ -270,8 +270,10 @@ s_apply_repeatables (PGconn *conn)
     int files = 0;
     if (s_command (conn, "BEGIN", "repeatable files") != 0)
         return -1;
-    /* ingest_batch holds this lock for its whole transaction: so the functions are replaced
-       between two batches of a collector already running, never under one. */
+    /* ingest_batch() takes this lock first and holds it to the end of its transaction, so no
+       batch of a collector already running is under way while the functions are replaced.
+       A batch whose ingest_batch() call is waiting for the lock meanwhile goes on with the
+       steps as replaced (docs/COLLECTOR.md, "Two versions at once"). */
     if (s_command (conn,
                    "SELECT pg_advisory_xact_lock(" SCHEMA_INGEST_LOCK_KEY ")",
                    "take the ingest lock") != 0)
