@@ -5,7 +5,7 @@
    never trusted) by store_stage, as soon as its batch arrives, which also writes the valid
    ones' staging rows; store_write then COPYs them, normalised, into the session's staging
    table and one call of parley.ingest_batch() does the rest set-based
-   (deploy/sql/0001_core.sql):
+   (deploy/sql/repeatable/39_ingest_batch.sql and the steps it runs):
    duplicates and conflicts, the new events, the conversations' states and the aggregate
    deltas. The caller acknowledges only after store_write has returned STORE_OK, i.e. after
    COMMIT succeeded.
