@@ -98,49 +98,6 @@ agent_options_help (FILE *out)
            out);
 }
 
-int
-agent_options_parse_size (const char *text, uint64_t *bytes)
-{
-    if (!text || !isdigit ((unsigned char)*text))
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull (text, &end, 10);
-    if (errno || v == 0)
-        return -1;
-    uint64_t mult = 1;
-    switch (toupper ((unsigned char)*end)) {
-        case 'K':
-            mult = 1ull << 10;
-            end++;
-            break;
-        case 'M':
-            mult = 1ull << 20;
-            end++;
-            break;
-        case 'G':
-            mult = 1ull << 30;
-            end++;
-            break;
-        case 'T':
-            mult = 1ull << 40;
-            end++;
-            break;
-        default:
-            break;
-    }
-    if (mult > 1 && (strcasecmp (end, "ib") == 0 || strcasecmp (end, "b") == 0))
-        end += strlen (end);
-    else if (mult == 1 && strcasecmp (end, "b") == 0)
-        end++;
-    if (*end)
-        return -1;
-    if (v > UINT64_MAX / mult)
-        return -1;
-    *bytes = (uint64_t)v * mult;
-    return 0;
-}
-
 static agent_options_result_t s_bad (const char *format, ...) PARLEY_PRINTF (1, 2);
 
 /* One line on stderr naming the bad argument. */
@@ -204,7 +161,7 @@ agent_options_parse (int argc, char **argv, agent_options_t *opts)
                 opts->once = true;
                 break;
             case OPT_SPOOL_MAX:
-                if (agent_options_parse_size (optarg, &opts->spool_max) != 0)
+                if (number_parse_size (optarg, &opts->spool_max) != 0)
                     return s_bad ("--spool-max: \"%s\" is not a size (e.g. 512M, 1G)", optarg);
                 if (opts->spool_max < AGENT_SPOOL_MAX_MIN)
                     return s_bad ("--spool-max: %s is smaller than the minimum of 256K", optarg);

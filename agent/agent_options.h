@@ -43,8 +43,4 @@ void agent_options_fini (agent_options_t *opts);
 /* Prints the usage text. */
 void agent_options_help (FILE *out);
 
-/* "512", "64K", "10M", "1G" (powers of 1024; an optional trailing "B" or "iB") → bytes.
-   Returns 0, or -1 for anything else (including 0 and overflow). */
-int agent_options_parse_size (const char *text, uint64_t *bytes) PARLEY_MUST_CHECK;
-
 #endif

@@ -109,31 +109,6 @@ test_bad_arguments_are_refused (void **state)
 }
 
 static void
-test_sizes_take_binary_suffixes (void **state)
-{
-    static const struct {
-        const char *text;
-        uint64_t bytes;
-    } good[] = {
-        { "512", 512 },         { "64K", 64 << 10 },  { "64k", 64 << 10 },
-        { "10M", 10ull << 20 }, { "1G", 1ull << 30 }, { "2GiB", 2ull << 30 },
-        { "3MB", 3ull << 20 },  { "100B", 100 },      { "1T", 1ull << 40 },
-    };
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        uint64_t v = 0;
-        assert_int_equal (agent_options_parse_size (good[i].text, &v), 0);
-        assert_int_equal (v, good[i].bytes);
-    }
-    static const char *bad[] = {
-        "", "0", "-1", "1.5G", "G", "1X", "1 G", "99999999999999999999", "20000000000G"
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        uint64_t v;
-        assert_int_equal (agent_options_parse_size (bad[i], &v), -1);
-    }
-}
-
-static void
 test_record_round_trip_keeps_source_line_and_bytes (void **state)
 {
     char buf[SPOOL_RECORD_MAX];
@@ -161,7 +136,6 @@ main (void)
         cmocka_unit_test (test_required_options_and_inputs),
         cmocka_unit_test (test_tuning_options),
         cmocka_unit_test (test_bad_arguments_are_refused),
-        cmocka_unit_test (test_sizes_take_binary_suffixes),
         cmocka_unit_test (test_record_round_trip_keeps_source_line_and_bytes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
