@@ -139,6 +139,12 @@ typedef struct {
 #define OPTIONS_GIVEN_AT(stype, member)                                                            \
     _Generic(((stype *)0)->member, unsigned : offsetof (stype, member) + 1)
 
+/* A numeric constant as a row's default text, so that the number is written once:
+   .def = OPTIONS_TEXT (AGENT_BATCH_DEFAULT). The constant must be a plain literal (1000,
+   not (1000u)); a default that does not parse fails the program's first parse. */
+#define OPTIONS_TEXT(constant) OPTIONS_TEXT_ (constant)
+#define OPTIONS_TEXT_(constant) #constant
+
 /* The --log-level row every daemon has (choices: log_level_names, in log.h; default info;
    reloadable), into an int member that takes a log_level_t. */
 #define OPTIONS_LOG_LEVEL_ROW(stype, member)                                                       \

@@ -8,15 +8,24 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent_options.h"
+#include "log.h"
 #include "record.h"
 #include "spool.h"
 
-static agent_options_result_t
-s_parse (agent_options_t *opts, int argc, const char **args)
+typedef struct {
+    char out[8192];
+    char err[1024];
+} s_run_t;
+
+/* Parses args with stdout/stderr captured into r (when given). argv's strings stay alive
+   in `store`, as the options borrow them. */
+static options_result_t
+s_parse_into (s_run_t *r, agent_options_t *opts, int argc, const char *const *args)
 {
     static char *argv[32];
     static char store[32][128];
@@ -26,12 +35,25 @@ s_parse (agent_options_t *opts, int argc, const char **args)
         argv[i] = store[i];
     }
     argv[argc] = NULL;
-    FILE *saved = stderr;
-    stderr = fopen ("/dev/null", "w"); /* the one-line errors are not what is tested here */
-    agent_options_result_t r = agent_options_parse (argc, argv, opts);
-    fclose (stderr);
-    stderr = saved;
-    return r;
+    memset (r, 0, sizeof *r);
+    FILE *out = fmemopen (r->out, sizeof r->out, "w");
+    FILE *err = fmemopen (r->err, sizeof r->err, "w");
+    assert_non_null (out);
+    assert_non_null (err);
+    options_result_t result = agent_options_parse (opts, argc, argv, out, err);
+    fclose (out);
+    fclose (err);
+    return result;
+}
+
+static options_result_t
+s_parse (agent_options_t *opts, int argc, const char *const *args)
+{
+    s_run_t r;
+    options_result_t result = s_parse_into (&r, opts, argc, args);
+    if (result == OPTIONS_RUN)
+        assert_string_equal (r.err, "");
+    return result;
 }
 
 static void
@@ -40,10 +62,10 @@ test_required_options_and_inputs (void **state)
     agent_options_t o;
     const char *args[] = { "parley-agent", "--connect", "tcp://a:1", "--spool", "/tmp/s",
                            "--once",       "-c",        "tcp://b:2", "x.jsonl", "-" };
-    assert_int_equal (s_parse (&o, 10, args), AGENT_OPTIONS_RUN);
-    assert_int_equal (o.nconnect, 2);
-    assert_string_equal (o.connect[0], "tcp://a:1");
-    assert_string_equal (o.connect[1], "tcp://b:2");
+    assert_int_equal (s_parse (&o, 10, args), OPTIONS_RUN);
+    assert_int_equal (o.connect.count, 2);
+    assert_string_equal (o.connect.items[0], "tcp://a:1");
+    assert_string_equal (o.connect.items[1], "tcp://b:2");
     assert_string_equal (o.spool_dir, "/tmp/s");
     assert_true (o.once);
     assert_int_equal (o.ninputs, 2);
@@ -51,8 +73,10 @@ test_required_options_and_inputs (void **state)
     assert_string_equal (o.inputs[1], "-");
     assert_int_equal (o.batch, 1000);
     assert_int_equal (o.window, 4);
+    assert_int_equal (o.resend_ms, 10000);
     assert_int_equal (o.spool_max, 1024ull * 1024 * 1024);
-    assert_false (o.fsync_always);
+    assert_int_equal (o.fsync, AGENT_FSYNC_GROUP);
+    assert_int_equal (o.log_level, LOG_LEVEL_INFO);
     agent_options_fini (&o);
 }
 
@@ -68,44 +92,145 @@ test_tuning_options (void **state)
                            "64",           "--resend-timeout",
                            "2500",         "--log-level",
                            "warn" };
-    assert_int_equal (s_parse (&o, 15, args), AGENT_OPTIONS_RUN);
+    assert_int_equal (s_parse (&o, 15, args), OPTIONS_RUN);
     assert_int_equal (o.spool_max, 64ull << 20);
-    assert_true (o.fsync_always);
+    assert_int_equal (o.fsync, AGENT_FSYNC_ALWAYS);
     assert_int_equal (o.batch, 5000);
     assert_int_equal (o.window, 64);
     assert_int_equal (o.resend_ms, 2500);
     assert_int_equal (o.ninputs, 0);
+    assert_int_equal (log_threshold, LOG_LEVEL_WARN);
     agent_options_fini (&o);
-    const char *reset[] = { "parley-agent", "--connect=x", "--spool=/s", "--log-level", "info" };
-    assert_int_equal (s_parse (&o, 5, reset), AGENT_OPTIONS_RUN);
+    const char *reset[] = {
+        "parley-agent", "--connect=tcp://x:1", "--spool=/s", "--spool-max", "256K"
+    };
+    assert_int_equal (s_parse (&o, 5, reset), OPTIONS_RUN);
+    assert_int_equal (o.spool_max, 256 << 10);
+    assert_int_equal (log_threshold, LOG_LEVEL_INFO); /* the default, applied again */
     agent_options_fini (&o);
 }
 
+/* Every bad command line: exit 2 with one line naming the problem, nothing on stdout. */
 static void
 test_bad_arguments_are_refused (void **state)
 {
-    static const char *cases[][8] = {
-        { "parley-agent", "--spool", "/s", "f" },          /* no --connect */
-        { "parley-agent", "--connect", "tcp://a:1", "f" }, /* no --spool */
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--batch", "0" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--batch", "5001" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--window", "x" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--fsync", "never" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--spool-max", "12Q" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--spool-max", "1K" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--log-level", "loud" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--frobnicate" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "-", "-" },
-        { "parley-agent", "--connect", "e", "--spool" },
+    static const struct {
+        const char *args[8];
+        const char *says;
+    } cases[] = {
+        { { "parley-agent", "--spool", "/s", "f" }, "--connect ENDPOINT is required" },
+        { { "parley-agent", "--connect", "tcp://a:1", "f" }, "--spool DIR is required" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--batch", "0" },
+          "invalid --batch \"0\" (expected a whole number from 1 to 5000)" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--batch", "5001" },
+          "invalid --batch \"5001\"" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--window", "x" },
+          "invalid --window \"x\" (expected a whole number from 1 to 64)" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--fsync", "never" },
+          "invalid --fsync \"never\" (expected group or always)" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--spool-max", "12Q" },
+          "invalid --spool-max \"12Q\"" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--spool-max", "1K" },
+          "at least 256K)" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--log-level", "loud" },
+          "invalid --log-level \"loud\" (expected debug, info, warn or error)" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--resend-timeout", "9" },
+          "invalid --resend-timeout \"9\" (expected a whole number from 10 to 3600000)" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--frobnicate" },
+          "unknown option \"--frobnicate\"" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "-", "-" },
+          "standard input (-) given more than once" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "a", "" },
+          "empty input name" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool" },
+          "option --spool needs an argument" },
+        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "" }, "--spool needs a value" },
+        /* endpoints are checked when they are read (issue 8) */
+        { { "parley-agent", "--connect", "127.0.0.1:5570", "--spool", "/s" },
+          "invalid --connect \"127.0.0.1:5570\": no scheme (expected tcp://HOST:PORT or "
+          "ipc://PATH)" },
+        { { "parley-agent", "-c", "tcp://a:1", "-c", "collector:5570", "--spool", "/s" },
+          "invalid --connect \"collector:5570\": no scheme" },
+        { { "parley-agent", "--connect", "tcp://127.0.0.1:0", "--spool", "/s" },
+          "the port is not a number from 1 to 65535" },
+        { { "parley-agent", "--connect", "tcp://*:5570", "--spool", "/s" },
+          "host * can only be bound, not connected to" },
+        { { "parley-agent", "--connect", "tcp://127.0.0.1:*", "--spool", "/s" },
+          "port * can only be bound, not connected to" },
+        { { "parley-agent", "--connect", "inproc://x", "--spool", "/s" },
+          "the scheme is not tcp or ipc" },
+        { { "parley-agent", "--connect", "", "--spool", "/s" }, "--connect needs an endpoint" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int argc = 0;
-        while (argc < 8 && cases[i][argc])
+        while (argc < 8 && cases[i].args[argc])
             argc++;
         agent_options_t o;
-        assert_int_equal (s_parse (&o, argc, cases[i]), AGENT_OPTIONS_BAD);
+        s_run_t r;
+        assert_int_equal (s_parse_into (&r, &o, argc, cases[i].args), OPTIONS_BAD);
+        if (!strstr (r.err, cases[i].says))
+            fail_msg ("case %zu: \"%s\" does not say \"%s\"", i, r.err, cases[i].says);
+        assert_int_equal (strncmp (r.err, "parley-agent: ", 14), 0);
+        char *nl = strchr (r.err, '\n');
+        assert_non_null (nl);
+        assert_int_equal (nl[1], '\0');
+        assert_string_equal (r.out, "");
         agent_options_fini (&o);
     }
+}
+
+/* text with every run of white space made one space, so that a phrase --help wrapped
+   onto two lines is still found. */
+static void
+s_squash (const char *text, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (; *text && n + 1 < len; text++)
+        if (!isspace ((unsigned char)*text))
+            buf[n++] = *text;
+        else if (n > 0 && buf[n - 1] != ' ')
+            buf[n++] = ' ';
+    buf[n] = '\0';
+}
+
+static void
+test_help_lists_every_option_with_its_default (void **state)
+{
+    agent_options_t o;
+    s_run_t r;
+    const char *args[] = { "parley-agent", "--help" };
+    assert_int_equal (s_parse_into (&r, &o, 2, args), OPTIONS_DONE);
+    assert_string_equal (r.err, "");
+    const char *want[] = { "Usage: parley-agent --connect ENDPOINT",
+                           "-c, --connect ENDPOINT",
+                           "-s, --spool DIR",
+                           "-o, --once",
+                           "--spool-max BYTES",
+                           "default 1G",
+                           "--fsync MODE",
+                           "default group",
+                           "--batch N",
+                           "1 to 5000; default 1000",
+                           "--window N",
+                           "1 to 64; default 4",
+                           "--resend-timeout MS",
+                           "default 10000",
+                           "--log-level LEVEL",
+                           "default info",
+                           "-h, --help",
+                           "-V, --version",
+                           "INPUT is a file of JSON lines",
+                           "See docs/AGENT.md." };
+    char help[sizeof r.out];
+    s_squash (r.out, help, sizeof help);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr (help, want[i]))
+            fail_msg ("--help lacks \"%s\":\n%s", want[i], r.out);
+    agent_options_fini (&o);
+    const char *version[] = { "parley-agent", "-V" };
+    assert_int_equal (s_parse_into (&r, &o, 2, version), OPTIONS_DONE);
+    assert_string_equal (r.out, "parley-agent " PARLEY_VERSION "\n");
+    agent_options_fini (&o);
 }
 
 static void
@@ -136,6 +261,7 @@ main (void)
         cmocka_unit_test (test_required_options_and_inputs),
         cmocka_unit_test (test_tuning_options),
         cmocka_unit_test (test_bad_arguments_are_refused),
+        cmocka_unit_test (test_help_lists_every_option_with_its_default),
         cmocka_unit_test (test_record_round_trip_keeps_source_line_and_bytes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
