@@ -42,10 +42,9 @@ main (int argc, char **argv)
 
     agent_options_t opts;
     options_result_t parsed = agent_options_parse (&opts, argc, argv, stdout, stderr);
-    if (parsed != OPTIONS_RUN) {
-        agent_options_fini (&opts);
-        return parsed == OPTIONS_DONE ? 0 : 2;
-    }
+    if (parsed != OPTIONS_RUN)
+        return options_exit_code (parsed);
+    log_threshold = (log_level_t)opts.log_level;
     s_install_signals ();
 
     char err[1024];

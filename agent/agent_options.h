@@ -32,7 +32,7 @@ typedef struct {
     int batch;              /* --batch N: events per batch */
     int window;             /* --window N: batches in flight */
     int resend_ms;          /* --resend-timeout MS */
-    int log_level;          /* --log-level: a log_level_t, already applied */
+    int log_level;          /* --log-level: a log_level_t */
     char **inputs;          /* INPUT... (borrowed from argv); "-" is stdin */
     int ninputs;
 } agent_options_t;
@@ -40,9 +40,10 @@ typedef struct {
 /* The table, for --help and for the config-file loader. */
 extern const options_spec_t agent_options_spec;
 
-/* Parses argv into opts (reordering argv, as getopt_long does) and applies the log level.
-   Prints --help/--version on out and a one-line error on err. Call agent_options_fini
-   afterwards, whatever the result. */
+/* Parses argv into opts (reordering argv, as getopt_long does; opts borrows its strings).
+   Prints --help/--version on out and a one-line error on err. The log level is the
+   caller's to apply. After OPTIONS_RUN, agent_options_fini frees what opts holds; after
+   anything else there is nothing to free. */
 options_result_t agent_options_parse (agent_options_t *opts,
                                       int argc,
                                       char **argv,

@@ -58,10 +58,9 @@ main (int argc, char **argv)
     log_set_program ("parley-collector");
     collector_options_t opts;
     options_result_t parsed = collector_options_parse (&opts, argc, argv, stdout, stderr);
-    if (parsed != OPTIONS_RUN) {
-        collector_options_fini (&opts);
-        return parsed == OPTIONS_DONE ? 0 : 2;
-    }
+    if (parsed != OPTIONS_RUN)
+        return options_exit_code (parsed);
+    log_threshold = (log_level_t)opts.log_level;
     /* czmq would install its own SIGINT/SIGTERM handlers on first use and write its log to
        stdout: take both back before any socket exists. */
     zsys_handler_set (NULL);

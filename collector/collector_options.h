@@ -17,7 +17,7 @@
 typedef struct {
     const char *db;       /* --db; NULL: the libpq environment */
     options_list_t bind;  /* --bind, repeatable, in the order given */
-    int log_level;        /* --log-level: a log_level_t, already applied */
+    int log_level;        /* --log-level: a log_level_t */
     int max_events;       /* --max-events: events per transaction */
     int stats_interval_s; /* --stats-interval: seconds between progress lines */
     bool migrate_only;    /* --migrate-only */
@@ -26,9 +26,10 @@ typedef struct {
 /* The table, for --help and for the config-file loader. */
 extern const options_spec_t collector_options_spec;
 
-/* Parses argv into opts (which borrows argv's strings) and applies the log level. Prints
-   --help/--version on out and a one-line error naming the bad argument on err. Call
-   collector_options_fini afterwards, whatever the result. */
+/* Parses argv into opts (which borrows argv's strings). Prints --help/--version on out
+   and a one-line error naming the bad argument on err. The log level is the caller's to
+   apply. After OPTIONS_RUN, collector_options_fini frees what opts holds; after anything
+   else there is nothing to free. */
 options_result_t collector_options_parse (collector_options_t *opts,
                                           int argc,
                                           char **argv,

@@ -397,14 +397,9 @@ s_bad_option (const options_spec_t *spec, FILE *err, int c, char **argv)
     return options_error (spec, err, "unknown option \"%s\" (see %s --help)", typed, spec->program);
 }
 
-options_result_t
-options_parse (const options_spec_t *spec,
-               void *opts,
-               int argc,
-               char **argv,
-               FILE *out,
-               FILE *err,
-               int *operands)
+/* Everything options_parse does but freeing after a refusal. */
+static options_result_t
+s_scan (const options_spec_t *spec, void *opts, int argc, char **argv, FILE *out, FILE *err)
 {
     const char *why, *name;
     if (s_check_table (spec, &why, &name) != 0) {
@@ -464,8 +459,30 @@ options_parse (const options_spec_t *spec,
         if (!given)
             return options_error (spec, err, "--%s %s is required", def->name, def->arg);
     }
-    *operands = optind;
     return OPTIONS_RUN;
+}
+
+options_result_t
+options_parse (const options_spec_t *spec,
+               void *opts,
+               int argc,
+               char **argv,
+               FILE *out,
+               FILE *err,
+               int *operands)
+{
+    options_result_t r = s_scan (spec, opts, argc, argv, out, err);
+    if (r != OPTIONS_RUN)
+        options_fini (spec, opts);
+    else if (operands)
+        *operands = optind;
+    return r;
+}
+
+int
+options_exit_code (options_result_t result)
+{
+    return result == OPTIONS_DONE ? 0 : 2;
 }
 
 void

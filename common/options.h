@@ -121,6 +121,9 @@ typedef struct {
 
 #define OPTIONS_MAX_DEFS 48
 
+/* options_spec_t's .defs and .ndefs for an array of rows. */
+#define OPTIONS_TABLE(rows) .defs = (rows), .ndefs = sizeof (rows) / sizeof (rows)[0]
+
 /* The .offset and .ctype of a row writing member of stype (a struct type). */
 /* clang-format off */
 #define OPTIONS_AT(stype, member)                                                                  \
@@ -155,12 +158,13 @@ typedef struct {
     }
 
 /* Parses argv into opts (spec->size bytes; zeroed first, then the defaults, then argv).
-   getopt_long reorders argv so that the operands come last: on OPTIONS_RUN *operands is
-   the index of the first one (argc if there are none). --help and --version print on out
-   and answer OPTIONS_DONE; a bad command line prints one line on err ("parley-agent:
-   invalid --batch \"0\" (expected a whole number from 1 to 5000)") and answers
-   OPTIONS_BAD. Call options_fini afterwards, whatever the result. Not reentrant (getopt's
-   state is global); resets that state itself, so it may be called any number of times. */
+   getopt_long reorders argv so that the operands come last: on OPTIONS_RUN *operands (if
+   operands is not NULL) is the index of the first one (argc if there are none). --help and
+   --version print on out and answer OPTIONS_DONE; a bad command line prints one line on err
+   ("parley-agent: invalid --batch \"0\" (expected a whole number from 1 to 5000)") and answers
+   OPTIONS_BAD. After OPTIONS_RUN, options_fini frees what opts holds; after anything else
+   opts holds nothing to free. Not reentrant (getopt's state is global); resets that state
+   itself, so it may be called any number of times. */
 options_result_t options_parse (const options_spec_t *spec,
                                 void *opts,
                                 int argc,
@@ -168,6 +172,10 @@ options_result_t options_parse (const options_spec_t *spec,
                                 FILE *out,
                                 FILE *err,
                                 int *operands) PARLEY_MUST_CHECK;
+
+/* The exit status for a result other than OPTIONS_RUN: 0 after --help or --version, 2
+   after a usage error. */
+int options_exit_code (options_result_t result);
 
 /* Frees what options_parse (or options_set) allocated in opts: the repeatable options'
    lists, which are left empty. Safe on a zeroed struct and twice. */

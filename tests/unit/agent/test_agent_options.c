@@ -13,47 +13,23 @@
 #include <string.h>
 
 #include "agent_options.h"
+#include "cli_capture.h"
 #include "log.h"
 #include "record.h"
 #include "spool.h"
 
-typedef struct {
-    char out[8192];
-    char err[1024];
-} s_run_t;
-
-/* Parses args with stdout/stderr captured into r (when given). argv's strings stay alive
-   in `store`, as the options borrow them. */
-static options_result_t
-s_parse_into (s_run_t *r, agent_options_t *opts, int argc, const char *const *args)
-{
-    static char *argv[32];
-    static char store[32][128];
-    assert_true (argc < 32);
-    for (int i = 0; i < argc; i++) {
-        snprintf (store[i], sizeof store[i], "%s", args[i]);
-        argv[i] = store[i];
-    }
-    argv[argc] = NULL;
-    memset (r, 0, sizeof *r);
-    FILE *out = fmemopen (r->out, sizeof r->out, "w");
-    FILE *err = fmemopen (r->err, sizeof r->err, "w");
-    assert_non_null (out);
-    assert_non_null (err);
-    options_result_t result = agent_options_parse (opts, argc, argv, out, err);
-    fclose (out);
-    fclose (err);
-    return result;
-}
+/* The last parse's arguments and output (the options borrow its strings). */
+static cli_capture_t s_cli;
 
 static options_result_t
 s_parse (agent_options_t *opts, int argc, const char *const *args)
 {
-    s_run_t r;
-    options_result_t result = s_parse_into (&r, opts, argc, args);
-    if (result == OPTIONS_RUN)
-        assert_string_equal (r.err, "");
-    return result;
+    cli_capture_begin (&s_cli, argc, args);
+    options_result_t r = agent_options_parse (opts, s_cli.argc, s_cli.argv, s_cli.outf, s_cli.errf);
+    cli_capture_end (&s_cli);
+    if (r == OPTIONS_RUN)
+        assert_string_equal (s_cli.err, "");
+    return r;
 }
 
 static void
@@ -99,14 +75,14 @@ test_tuning_options (void **state)
     assert_int_equal (o.window, 64);
     assert_int_equal (o.resend_ms, 2500);
     assert_int_equal (o.ninputs, 0);
-    assert_int_equal (log_threshold, LOG_LEVEL_WARN);
+    assert_int_equal (o.log_level, LOG_LEVEL_WARN);
     agent_options_fini (&o);
     const char *reset[] = {
         "parley-agent", "--connect=tcp://x:1", "--spool=/s", "--spool-max", "256K"
     };
     assert_int_equal (s_parse (&o, 5, reset), OPTIONS_RUN);
     assert_int_equal (o.spool_max, 256 << 10);
-    assert_int_equal (log_threshold, LOG_LEVEL_INFO); /* the default, applied again */
+    assert_int_equal (o.log_level, LOG_LEVEL_INFO); /* the default again */
     agent_options_fini (&o);
 }
 
@@ -166,15 +142,15 @@ test_bad_arguments_are_refused (void **state)
         while (argc < 8 && cases[i].args[argc])
             argc++;
         agent_options_t o;
-        s_run_t r;
-        assert_int_equal (s_parse_into (&r, &o, argc, cases[i].args), OPTIONS_BAD);
-        if (!strstr (r.err, cases[i].says))
-            fail_msg ("case %zu: \"%s\" does not say \"%s\"", i, r.err, cases[i].says);
-        assert_int_equal (strncmp (r.err, "parley-agent: ", 14), 0);
-        char *nl = strchr (r.err, '\n');
+        assert_int_equal (s_parse (&o, argc, cases[i].args), OPTIONS_BAD);
+        if (!strstr (s_cli.err, cases[i].says))
+            fail_msg ("case %zu: \"%s\" does not say \"%s\"", i, s_cli.err, cases[i].says);
+        assert_int_equal (strncmp (s_cli.err, "parley-agent: ", 14), 0);
+        char *nl = strchr (s_cli.err, '\n');
         assert_non_null (nl);
         assert_int_equal (nl[1], '\0');
-        assert_string_equal (r.out, "");
+        assert_string_equal (s_cli.out, "");
+        assert_null (o.connect.items); /* nothing left to free after a refusal */
         agent_options_fini (&o);
     }
 }
@@ -197,10 +173,9 @@ static void
 test_help_lists_every_option_with_its_default (void **state)
 {
     agent_options_t o;
-    s_run_t r;
     const char *args[] = { "parley-agent", "--help" };
-    assert_int_equal (s_parse_into (&r, &o, 2, args), OPTIONS_DONE);
-    assert_string_equal (r.err, "");
+    assert_int_equal (s_parse (&o, 2, args), OPTIONS_DONE);
+    assert_string_equal (s_cli.err, "");
     const char *want[] = { "Usage: parley-agent --connect ENDPOINT",
                            "-c, --connect ENDPOINT",
                            "-s, --spool DIR",
@@ -221,15 +196,15 @@ test_help_lists_every_option_with_its_default (void **state)
                            "-V, --version",
                            "INPUT is a file of JSON lines",
                            "See docs/AGENT.md." };
-    char help[sizeof r.out];
-    s_squash (r.out, help, sizeof help);
+    char help[sizeof s_cli.out];
+    s_squash (s_cli.out, help, sizeof help);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr (help, want[i]))
-            fail_msg ("--help lacks \"%s\":\n%s", want[i], r.out);
+            fail_msg ("--help lacks \"%s\":\n%s", want[i], s_cli.out);
     agent_options_fini (&o);
     const char *version[] = { "parley-agent", "-V" };
-    assert_int_equal (s_parse_into (&r, &o, 2, version), OPTIONS_DONE);
-    assert_string_equal (r.out, "parley-agent " PARLEY_VERSION "\n");
+    assert_int_equal (s_parse (&o, 2, version), OPTIONS_DONE);
+    assert_string_equal (s_cli.out, "parley-agent " PARLEY_VERSION "\n");
     agent_options_fini (&o);
 }
 

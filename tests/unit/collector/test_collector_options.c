@@ -14,38 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_capture.h"
 #include "collector_options.h"
 #include "db.h"
 #include "log.h"
 
 typedef struct {
     options_result_t result;
-    char out[4096];
-    char err[1024];
+    cli_capture_t cli; /* the arguments (which the options borrow) and the output */
 } s_run_t;
 
-/* Parses args with stdout/stderr captured into r. argv's strings stay alive in `store`, as
-   the options borrow them. */
 static void
 s_parse (s_run_t *r, collector_options_t *opts, int argc, const char *const *args)
 {
-    static char *argv[64];
-    static char store[64][256];
-    assert_true (argc < 64);
-    for (int i = 0; i < argc; i++) {
-        snprintf (store[i], sizeof store[i], "%s", args[i]);
-        argv[i] = store[i];
-    }
-    argv[argc] = NULL;
-    FILE *out = fmemopen (r->out, sizeof r->out, "w");
-    FILE *err = fmemopen (r->err, sizeof r->err, "w");
-    assert_non_null (out);
-    assert_non_null (err);
-    memset (r->out, 0, sizeof r->out);
-    memset (r->err, 0, sizeof r->err);
-    r->result = collector_options_parse (opts, argc, argv, out, err);
-    fclose (out);
-    fclose (err);
+    cli_capture_begin (&r->cli, argc, args);
+    r->result = collector_options_parse (opts, r->cli.argc, r->cli.argv, r->cli.outf, r->cli.errf);
+    cli_capture_end (&r->cli);
 }
 
 static void
@@ -81,7 +65,7 @@ test_bind_takes_every_interface_and_a_free_port (void **state)
                            "tcp://[::1]:5572" };
     s_parse (&r, &o, 9, args);
     assert_int_equal (r.result, OPTIONS_RUN);
-    assert_string_equal (r.err, "");
+    assert_string_equal (r.cli.err, "");
     assert_int_equal (o.bind.count, 4);
     assert_string_equal (o.bind.items[0], "tcp://*:5570");
     assert_string_equal (o.bind.items[1], "tcp://0.0.0.0:5571");
@@ -118,7 +102,7 @@ test_version_prints_name_and_version (void **state)
     const char *args[] = { "parley-collector", "--version" };
     s_parse (&r, &o, 2, args);
     assert_int_equal (r.result, OPTIONS_DONE);
-    assert_string_equal (r.out, "parley-collector 0.1.0\n");
+    assert_string_equal (r.cli.out, "parley-collector 0.1.0\n");
     collector_options_fini (&o);
 }
 
@@ -135,8 +119,8 @@ test_help_lists_every_option (void **state)
                             "--stats-interval", "--migrate-only",  "--help",       "--version",
                             "default 10000",    "default 10)",     "default info", "at most 16" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strstr (r.out, names[i]))
-            fail_msg ("--help lacks \"%s\":\n%s", names[i], r.out);
+        if (!strstr (r.cli.out, names[i]))
+            fail_msg ("--help lacks \"%s\":\n%s", names[i], r.cli.out);
     collector_options_fini (&o);
 }
 
@@ -206,13 +190,13 @@ test_bad_arguments_are_usage_errors_with_one_line (void **state)
         s_run_t r;
         s_parse (&r, &o, cases[i].argc, cases[i].args);
         assert_int_equal (r.result, OPTIONS_BAD);
-        if (!strstr (r.err, cases[i].says))
-            fail_msg ("case %zu: \"%s\" does not say \"%s\"", i, r.err, cases[i].says);
-        assert_int_equal (strncmp (r.err, "parley-collector: ", 18), 0);
-        char *nl = strchr (r.err, '\n');
+        if (!strstr (r.cli.err, cases[i].says))
+            fail_msg ("case %zu: \"%s\" does not say \"%s\"", i, r.cli.err, cases[i].says);
+        assert_int_equal (strncmp (r.cli.err, "parley-collector: ", 18), 0);
+        char *nl = strchr (r.cli.err, '\n');
         assert_non_null (nl);
         assert_int_equal (nl[1], '\0');
-        assert_string_equal (r.out, "");
+        assert_string_equal (r.cli.out, "");
         collector_options_fini (&o);
     }
 }
@@ -232,7 +216,7 @@ test_seventeen_binds_are_too_many (void **state)
     s_run_t r;
     s_parse (&r, &o, argc, args);
     assert_int_equal (r.result, OPTIONS_BAD);
-    assert_non_null (strstr (r.err, "too many --bind"));
+    assert_non_null (strstr (r.cli.err, "too many --bind"));
     collector_options_fini (&o);
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_capture.h"
 #include "log.h"
 #include "options.h"
 
@@ -125,35 +126,18 @@ static const options_spec_t s_spec = {
 typedef struct {
     options_result_t result;
     int operands;
-    char *argv[32];
-    char store[32][160];
-    int argc;
-    char out[8192];
-    char err[1024];
+    cli_capture_t cli; /* the arguments (which the options borrow) and the output */
 } t_run_t;
 
 /* Parses args (NULL-terminated) with spec, capturing out and err. */
 static void
 s_parse_with (const options_spec_t *spec, t_run_t *r, void *o, const char *const *args)
 {
-    r->argc = 0;
-    while (args[r->argc]) {
-        assert_true (r->argc < 31);
-        snprintf (r->store[r->argc], sizeof r->store[0], "%s", args[r->argc]);
-        r->argv[r->argc] = r->store[r->argc];
-        r->argc++;
-    }
-    r->argv[r->argc] = NULL;
-    memset (r->out, 0, sizeof r->out);
-    memset (r->err, 0, sizeof r->err);
-    FILE *out = fmemopen (r->out, sizeof r->out, "w");
-    FILE *err = fmemopen (r->err, sizeof r->err, "w");
-    assert_non_null (out);
-    assert_non_null (err);
+    cli_capture_begin (&r->cli, cli_capture_count (args), args);
     r->operands = -1;
-    r->result = options_parse (spec, o, r->argc, r->argv, out, err, &r->operands);
-    fclose (out);
-    fclose (err);
+    r->result =
+      options_parse (spec, o, r->cli.argc, r->cli.argv, r->cli.outf, r->cli.errf, &r->operands);
+    cli_capture_end (&r->cli);
 }
 
 static void
@@ -184,9 +168,9 @@ test_defaults_are_applied_from_the_table (void **state)
     assert_string_equal (o.listen, "tcp://*:5570");
     assert_int_equal (o.log_level, LOG_LEVEL_INFO);
     assert_int_equal (o.given, 0);
-    assert_int_equal (r.operands, r.argc);
-    assert_string_equal (r.err, "");
-    assert_string_equal (r.out, "");
+    assert_int_equal (r.operands, r.cli.argc);
+    assert_string_equal (r.cli.err, "");
+    assert_string_equal (r.cli.out, "");
     options_fini (&s_spec, &o);
     assert_null (o.peer.items);
     assert_int_equal (o.peer.count, 0);
@@ -284,8 +268,8 @@ test_good_command_lines_set_every_type (void **state)
         t_opts_t o;
         s_parse (&r, &o, cases[i].args);
         if (r.result != OPTIONS_RUN)
-            fail_msg ("case %zu: %d, %s", i, r.result, r.err);
-        assert_string_equal (r.err, "");
+            fail_msg ("case %zu: %d, %s", i, r.result, r.cli.err);
+        assert_string_equal (r.cli.err, "");
         assert_int_equal (o.verbose, cases[i].verbose);
         assert_int_equal (o.count, cases[i].count);
         assert_int_equal (o.cap, cases[i].cap);
@@ -365,10 +349,10 @@ test_bad_command_lines_say_exactly_what_is_wrong (void **state)
         t_run_t r;
         t_opts_t o;
         s_parse (&r, &o, cases[i].args);
-        if (r.result != OPTIONS_BAD || strcmp (r.err, cases[i].err) != 0)
+        if (r.result != OPTIONS_BAD || strcmp (r.cli.err, cases[i].err) != 0)
             fail_msg (
-              "case %zu: result %d, err \"%s\", want \"%s\"", i, r.result, r.err, cases[i].err);
-        assert_string_equal (r.out, "");
+              "case %zu: result %d, err \"%s\", want \"%s\"", i, r.result, r.cli.err, cases[i].err);
+        assert_string_equal (r.cli.out, "");
         options_fini (&s_spec, &o);
     }
 }
@@ -390,7 +374,10 @@ test_a_repeatable_option_keeps_order_up_to_its_limit (void **state)
       &o,
       ARGS ("-d", "d", "-p", "tcp://a:1", "-p", "tcp://b:2", "-p", "tcp://c:3", "-p", "tcp://d:4"));
     assert_int_equal (r.result, OPTIONS_BAD);
-    assert_string_equal (r.err, "test: too many --peer options (at most 3)\n");
+    assert_string_equal (r.cli.err, "test: too many --peer options (at most 3)\n");
+    /* after a refusal there is nothing left to free */
+    assert_null (o.peer.items);
+    assert_int_equal (o.peer.count, 0);
     options_fini (&s_spec, &o);
 }
 
@@ -403,17 +390,17 @@ test_operands_may_stand_among_the_options (void **state)
     assert_int_equal (r.result, OPTIONS_RUN);
     assert_int_equal (o.count, 2);
     assert_int_equal (o.mode, 1); /* after "--", "--mode" is an operand */
-    assert_int_equal (r.argc - r.operands, 3);
-    assert_string_equal (r.argv[r.operands], "a");
-    assert_string_equal (r.argv[r.operands + 1], "b");
-    assert_string_equal (r.argv[r.operands + 2], "--mode");
+    assert_int_equal (r.cli.argc - r.operands, 3);
+    assert_string_equal (r.cli.argv[r.operands], "a");
+    assert_string_equal (r.cli.argv[r.operands + 1], "b");
+    assert_string_equal (r.cli.argv[r.operands + 2], "--mode");
     options_fini (&s_spec, &o);
 
     options_spec_t none = s_spec;
     none.operands = NULL;
     s_parse_with (&none, &r, &o, ARGS ("-d", "d", "extra"));
     assert_int_equal (r.result, OPTIONS_BAD);
-    assert_string_equal (r.err, "test: unexpected argument \"extra\" (see test --help)\n");
+    assert_string_equal (r.cli.err, "test: unexpected argument \"extra\" (see test --help)\n");
     options_fini (&none, &o);
 }
 
@@ -444,7 +431,7 @@ test_help_lists_every_option_its_default_and_limits (void **state)
     t_opts_t o;
     s_parse (&r, &o, ARGS ("-d", "d", "--help", "--bogus"));
     assert_int_equal (r.result, OPTIONS_DONE);
-    assert_string_equal (r.err, "");
+    assert_string_equal (r.cli.err, "");
     static const char *const want[] = {
         "test: exercises the options module.\n\nUsage: test --dir DIR [OPTION...] [FILE...]\n",
         "\nFILE is anything.\n",
@@ -475,9 +462,9 @@ test_help_lists_every_option_its_default_and_limits (void **state)
         "\nExit status: 0, 1 or 2.\n",
     };
     /* Wrapped lines are joined again to find each phrase. */
-    char joined[sizeof r.out];
+    char joined[sizeof r.cli.out];
     size_t n = 0;
-    for (const char *p = r.out; *p; p++) {
+    for (const char *p = r.cli.out; *p; p++) {
         if (p[0] == '\n' && p[1] == ' ' && n > 0 && joined[n - 1] != '\n' &&
             strspn (p + 1, " ") > 10) {
             joined[n++] = ' ';
@@ -489,8 +476,8 @@ test_help_lists_every_option_its_default_and_limits (void **state)
     joined[n] = '\0';
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr (joined, want[i]))
-            fail_msg ("--help lacks \"%s\":\n%s", want[i], r.out);
-    for (const char *line = r.out; *line;) {
+            fail_msg ("--help lacks \"%s\":\n%s", want[i], r.cli.out);
+    for (const char *line = r.cli.out; *line;) {
         size_t len = strcspn (line, "\n");
         if (len > 80)
             fail_msg ("a line of --help is %zu columns wide: %.*s", len, (int)len, line);
@@ -506,11 +493,11 @@ test_version_prints_program_and_version (void **state)
     t_opts_t o;
     s_parse (&r, &o, ARGS ("-V"));
     assert_int_equal (r.result, OPTIONS_DONE);
-    assert_string_equal (r.out, "test " PARLEY_VERSION "\n");
+    assert_string_equal (r.cli.out, "test " PARLEY_VERSION "\n");
     options_fini (&s_spec, &o);
     s_parse (&r, &o, ARGS ("--version"));
     assert_int_equal (r.result, OPTIONS_DONE);
-    assert_string_equal (r.out, "test " PARLEY_VERSION "\n");
+    assert_string_equal (r.cli.out, "test " PARLEY_VERSION "\n");
     options_fini (&s_spec, &o);
 }
 
@@ -660,8 +647,8 @@ test_a_broken_table_is_refused (void **state)
         t_run_t r;
         t_small_t o;
         s_parse_with (&spec, &r, &o, ARGS ("-V"));
-        if (r.result != OPTIONS_BAD || strcmp (r.err, cases[i].err) != 0)
-            fail_msg ("case %zu: result %d, err \"%s\"", i, r.result, r.err);
+        if (r.result != OPTIONS_BAD || strcmp (r.cli.err, cases[i].err) != 0)
+            fail_msg ("case %zu: result %d, err \"%s\"", i, r.result, r.cli.err);
         options_fini (&spec, &o);
     }
 }
