@@ -30,7 +30,8 @@ s_takes_list (const options_def_t *def)
     return (def->flags & OPTIONS_REPEATABLE) != 0;
 }
 
-/* The C type a row of this type writes (a repeatable row: a list). */
+/* The C type a row of this type writes (a repeatable row: a list; an OPTIONS_INT row may
+   also write a long). */
 static options_ctype_t
 s_ctype_of (const options_def_t *def)
 {
@@ -40,6 +41,7 @@ s_ctype_of (const options_def_t *def)
         case OPTIONS_FLAG:
             return OPTIONS_C_BOOL;
         case OPTIONS_INT:
+            return def->ctype == OPTIONS_C_LONG ? OPTIONS_C_LONG : OPTIONS_C_INT;
         case OPTIONS_ENUM:
             return OPTIONS_C_INT;
         case OPTIONS_SIZE:
@@ -77,8 +79,9 @@ s_check_table (const options_spec_t *spec, const char **why, const char **name)
         else if (d->type == OPTIONS_ENUM && (!d->choices || !d->choices[0]))
             *why = "an enum without choices";
         else if (d->type == OPTIONS_INT &&
-                 (d->min > d->max || d->min < INT_MIN || d->max > INT_MAX))
-            *why = "min is above max, or either is not an int";
+                 (d->min > d->max ||
+                  (d->ctype == OPTIONS_C_INT && (d->min < INT_MIN || d->max > INT_MAX))))
+            *why = "min is above max, or either does not fit the member";
         else if (d->short_name == 'h' || d->short_name == 'V')
             *why = "-h and -V are --help and --version";
         else if (strcmp (d->name, "help") == 0 || strcmp (d->name, "version") == 0)
@@ -189,8 +192,16 @@ s_check (const options_def_t *def, const char *text, void *value, const char **r
     switch (def->type) {
         case OPTIONS_FLAG:
             return s_parse_flag (text, value);
-        case OPTIONS_INT:
-            return number_parse_int (text, (int)def->min, (int)def->max, value);
+        case OPTIONS_INT: {
+            long number;
+            if (number_parse (text, def->min, def->max, &number) != 0)
+                return -1;
+            if (def->ctype == OPTIONS_C_LONG)
+                *(long *)value = number;
+            else
+                *(int *)value = (int)number;
+            return 0;
+        }
         case OPTIONS_SIZE: {
             uint64_t bytes;
             if (number_parse_size (text, &bytes) != 0 || bytes < (uint64_t)def->min)
@@ -236,6 +247,7 @@ s_store (const options_def_t *def, void *opts, const char *text, const char **re
     union {
         bool b;
         int i;
+        long l;
         uint64_t u;
         const char *s;
     } value;
@@ -254,6 +266,9 @@ s_store (const options_def_t *def, void *opts, const char *text, const char **re
             break;
         case OPTIONS_C_INT:
             *(int *)member = value.i;
+            break;
+        case OPTIONS_C_LONG:
+            *(long *)member = value.l;
             break;
         case OPTIONS_C_U64:
             *(uint64_t *)member = value.u;
@@ -623,7 +638,7 @@ options_help (const options_spec_t *spec, FILE *out)
     if (spec->about)
         fprintf (out, "%s\n\n", spec->about);
     fprintf (out, "Usage: %s\n", spec->usage);
-    if (spec->operands)
+    if (spec->operands && *spec->operands)
         fprintf (out, "\n%s\n", spec->operands);
     if (spec->help_more) {
         fputc ('\n', out);

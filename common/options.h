@@ -44,7 +44,7 @@ typedef enum {
 typedef enum {
     OPTIONS_FLAG,    /* bool. Takes no argument on the command line (it sets true); as text
                         (a default, a config file) true/false, yes/no, on/off or 1/0 */
-    OPTIONS_INT,     /* int, a whole number in [min, max] */
+    OPTIONS_INT,     /* int (or long), a whole number in [min, max] */
     OPTIONS_SIZE,    /* uint64_t bytes: 512, 64K, 10M, 1G, 1T (powers of 1024), >= min */
     OPTIONS_STRING,  /* const char *, not empty unless OPTIONS_EMPTY_OK */
     OPTIONS_ENUM,    /* int: the index in choices (a NULL-terminated list) of the value */
@@ -58,6 +58,7 @@ typedef enum {
     OPTIONS_C_OTHER, /* none of those below: always refused */
     OPTIONS_C_BOOL,
     OPTIONS_C_INT,
+    OPTIONS_C_LONG, /* OPTIONS_INT only */
     OPTIONS_C_U64,
     OPTIONS_C_STRING, /* const char * */
     OPTIONS_C_LIST,   /* options_list_t */
@@ -108,7 +109,8 @@ typedef struct {
     const char *usage;             /* the synopsis after "Usage: " (may span lines) */
     const char *about;             /* what the program does: the first paragraph of --help */
     const char *operands;          /* NULL: the program takes no operands ("unexpected argument");
-                                      else --help's paragraph on them, after the usage */
+                                      else --help's paragraph on them, after the usage
+                                      ("": operands, but no paragraph) */
     const char *epilog;            /* after the options in --help (exit status, docs); or NULL */
     void (*help_more) (FILE *out); /* or NULL: prints more of --help before "Options:" (the
                                       query CLI's list of commands) */
@@ -131,6 +133,7 @@ typedef struct {
     .ctype = _Generic (((stype *)0)->member,                                                       \
                        bool: OPTIONS_C_BOOL,                                                       \
                        int: OPTIONS_C_INT,                                                         \
+                       long: OPTIONS_C_LONG,                                                       \
                        uint64_t: OPTIONS_C_U64,                                                    \
                        const char *: OPTIONS_C_STRING,                                             \
                        options_list_t: OPTIONS_C_LIST,                                             \

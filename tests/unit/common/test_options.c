@@ -9,6 +9,7 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ typedef struct {
     options_list_t peer;
     const char *listen;
     int log_level;
+    long limit;
     unsigned given;
 } t_opts_t;
 
@@ -102,6 +104,13 @@ static const options_def_t s_defs[] = {
       .def = "tcp://*:5570",
       .help = "where to answer" },
     OPTIONS_LOG_LEVEL_ROW (t_opts_t, log_level),
+    { .name = "limit",
+      .arg = "N",
+      .type = OPTIONS_INT,
+      OPTIONS_AT (t_opts_t, limit),
+      .min = 1,
+      .max = LONG_MAX,
+      .help = "at most N rows" },
 };
 
 static void
@@ -357,6 +366,26 @@ test_bad_command_lines_say_exactly_what_is_wrong (void **state)
     }
 }
 
+/* An OPTIONS_INT row may write a long, for ranges past an int. */
+static void
+test_a_long_takes_the_whole_range (void **state)
+{
+    t_run_t r;
+    t_opts_t o;
+    s_parse (&r, &o, ARGS ("-d", "d", "--limit", "9999999999"));
+    assert_int_equal (r.result, OPTIONS_RUN);
+    assert_int_equal (o.limit, 9999999999L);
+    assert_int_equal (o.log_level, LOG_LEVEL_INFO); /* the member after it is untouched */
+    options_fini (&s_spec, &o);
+    s_parse (&r, &o, ARGS ("-d", "d", "--limit", "0"));
+    assert_int_equal (r.result, OPTIONS_BAD);
+    assert_string_equal (
+      r.cli.err,
+      "test: invalid --limit \"0\" (expected a whole number from 1 to 9223372036854775807)\n");
+    s_parse (&r, &o, ARGS ("-d", "d", "--limit", "9223372036854775808"));
+    assert_int_equal (r.result, OPTIONS_BAD);
+}
+
 static void
 test_a_repeatable_option_keeps_order_up_to_its_limit (void **state)
 {
@@ -395,6 +424,19 @@ test_operands_may_stand_among_the_options (void **state)
     assert_string_equal (r.cli.argv[r.operands + 1], "b");
     assert_string_equal (r.cli.argv[r.operands + 2], "--mode");
     options_fini (&s_spec, &o);
+
+    /* "" takes operands without a paragraph on them in --help (the query CLI's commands
+       are listed by help_more) */
+    options_spec_t quiet = s_spec;
+    quiet.operands = "";
+    s_parse_with (&quiet, &r, &o, ARGS ("-d", "d", "x"));
+    assert_int_equal (r.result, OPTIONS_RUN);
+    assert_string_equal (r.cli.argv[r.operands], "x");
+    options_fini (&quiet, &o);
+    s_parse_with (&quiet, &r, &o, ARGS ("--help"));
+    assert_int_equal (r.result, OPTIONS_DONE);
+    assert_null (strstr (r.cli.out, "FILE is anything"));
+    assert_non_null (strstr (r.cli.out, "[FILE...]\n\nCommands:\n  frob"));
 
     options_spec_t none = s_spec;
     none.operands = NULL;
@@ -455,6 +497,8 @@ test_help_lists_every_option_its_default_and_limits (void **state)
         "default tcp://*:5570)",
         "      --log-level LEVEL ",
         "(debug, info, warn or error; default info)",
+        "      --limit N ",
+        "at most N rows (1 to 9223372036854775807)",
         "  -h, --help ",
         "show this help and exit",
         "  -V, --version ",
@@ -555,6 +599,7 @@ test_options_are_named_by_their_bit (void **state)
 typedef struct {
     bool flag;
     int n;
+    long l;
     const char *s;
 } t_small_t;
 
@@ -627,7 +672,25 @@ test_a_broken_table_is_refused (void **state)
               .min = 2,
               .max = 1,
               .help = "h" } },
-          "test: option table: --n: min is above max, or either is not an int (a bug)\n" },
+          "test: option table: --n: min is above max, or either does not fit the member (a "
+          "bug)\n" },
+        { { { .name = "n",
+              .arg = "N",
+              .type = OPTIONS_INT,
+              OPTIONS_AT (t_small_t, n),
+              .min = 1,
+              .max = LONG_MAX,
+              .help = "h" } },
+          "test: option table: --n: min is above max, or either does not fit the member (a "
+          "bug)\n" },
+        { { { .name = "e",
+              .arg = "E",
+              .type = OPTIONS_ENUM,
+              OPTIONS_AT (t_small_t, l),
+              .choices = s_modes,
+              .help = "h" } },
+          "test: option table: --e: the member is not of the row's type (use OPTIONS_AT) (a "
+          "bug)\n" },
         { { { .name = "n",
               .arg = "N",
               .type = OPTIONS_INT,
@@ -660,6 +723,7 @@ main (void)
         cmocka_unit_test (test_defaults_are_applied_from_the_table),
         cmocka_unit_test (test_good_command_lines_set_every_type),
         cmocka_unit_test (test_bad_command_lines_say_exactly_what_is_wrong),
+        cmocka_unit_test (test_a_long_takes_the_whole_range),
         cmocka_unit_test (test_a_repeatable_option_keeps_order_up_to_its_limit),
         cmocka_unit_test (test_operands_may_stand_among_the_options),
         cmocka_unit_test (test_parsing_again_starts_afresh),
