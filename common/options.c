@@ -280,20 +280,14 @@ s_store (const options_def_t *def, void *opts, const char *text, const char **re
     return 0;
 }
 
-static void
-s_vline (const options_spec_t *spec, FILE *err, const char *format, va_list ap)
-{
-    fprintf (err, "%s: ", spec->program);
-    vfprintf (err, format, ap);
-    fputc ('\n', err);
-}
-
 options_result_t
 options_error (const options_spec_t *spec, FILE *err, const char *format, ...)
 {
     va_list ap;
     va_start (ap, format);
-    s_vline (spec, err, format, ap);
+    fprintf (err, "%s: ", spec->program);
+    vfprintf (err, format, ap);
+    fputc ('\n', err);
     va_end (ap);
     return OPTIONS_BAD;
 }
