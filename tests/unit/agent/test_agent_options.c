@@ -86,63 +86,62 @@ test_tuning_options (void **state)
     agent_options_fini (&o);
 }
 
-/* Every bad command line: exit 2 with one line naming the problem, nothing on stdout. */
+/* Every bad command line: exit 2 with one line naming the problem, nothing on stdout.
+   Each case's arguments follow "parley-agent --connect tcp://e:1 --spool /s", unless
+   alone is set. */
 static void
 test_bad_arguments_are_refused (void **state)
 {
+    static const char *const base[] = { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s" };
     static const struct {
-        const char *args[8];
+        bool alone;
+        const char *args[7];
         const char *says;
     } cases[] = {
-        { { "parley-agent", "--spool", "/s", "f" }, "--connect ENDPOINT is required" },
-        { { "parley-agent", "--connect", "tcp://a:1", "f" }, "--spool DIR is required" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--batch", "0" },
+        { true, { "parley-agent", "--spool", "/s", "f" }, "--connect ENDPOINT is required" },
+        { true, { "parley-agent", "--connect", "tcp://a:1", "f" }, "--spool DIR is required" },
+        { false,
+          { "--batch", "0" },
           "invalid --batch \"0\" (expected a whole number from 1 to 5000)" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--batch", "5001" },
-          "invalid --batch \"5001\"" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--window", "x" },
+        { false, { "--batch", "5001" }, "invalid --batch \"5001\"" },
+        { false,
+          { "--window", "x" },
           "invalid --window \"x\" (expected a whole number from 1 to 64)" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--fsync", "never" },
-          "invalid --fsync \"never\" (expected group or always)" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--spool-max", "12Q" },
-          "invalid --spool-max \"12Q\"" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--spool-max", "1K" },
-          "at least 256K)" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--log-level", "loud" },
+        { false, { "--fsync", "never" }, "invalid --fsync \"never\" (expected group or always)" },
+        { false, { "--spool-max", "12Q" }, "invalid --spool-max \"12Q\"" },
+        { false, { "--spool-max", "1K" }, "at least 256K)" },
+        { false,
+          { "--log-level", "loud" },
           "invalid --log-level \"loud\" (expected debug, info, warn or error)" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--resend-timeout", "9" },
+        { false,
+          { "--resend-timeout", "9" },
           "invalid --resend-timeout \"9\" (expected a whole number from 10 to 3600000)" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "--frobnicate" },
-          "unknown option \"--frobnicate\"" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "-", "-" },
-          "standard input (-) given more than once" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s", "a", "" },
-          "empty input name" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool" },
-          "option --spool needs an argument" },
-        { { "parley-agent", "--connect", "tcp://e:1", "--spool", "" }, "--spool needs a value" },
+        { false, { "--frobnicate" }, "unknown option \"--frobnicate\"" },
+        { false, { "-", "-" }, "standard input (-) given more than once" },
+        { false, { "a", "" }, "empty input name" },
+        { false, { "--spool" }, "option --spool needs an argument" },
+        { false, { "--spool", "" }, "--spool needs a value" },
         /* endpoints are checked when they are read (issue 8) */
-        { { "parley-agent", "--connect", "127.0.0.1:5570", "--spool", "/s" },
+        { false,
+          { "--connect", "127.0.0.1:5570" },
           "invalid --connect \"127.0.0.1:5570\": no scheme (expected tcp://HOST:PORT or "
           "ipc://PATH)" },
-        { { "parley-agent", "-c", "tcp://a:1", "-c", "collector:5570", "--spool", "/s" },
-          "invalid --connect \"collector:5570\": no scheme" },
-        { { "parley-agent", "--connect", "tcp://127.0.0.1:0", "--spool", "/s" },
-          "the port is not a number from 1 to 65535" },
-        { { "parley-agent", "--connect", "tcp://*:5570", "--spool", "/s" },
-          "host * can only be bound, not connected to" },
-        { { "parley-agent", "--connect", "tcp://127.0.0.1:*", "--spool", "/s" },
-          "port * can only be bound, not connected to" },
-        { { "parley-agent", "--connect", "inproc://x", "--spool", "/s" },
-          "the scheme is not tcp or ipc" },
-        { { "parley-agent", "--connect", "", "--spool", "/s" }, "--connect needs an endpoint" },
+        { false, { "-c", "collector:5570" }, "invalid --connect \"collector:5570\": no scheme" },
+        { false, { "-c", "tcp://127.0.0.1:0" }, "the port is not a number from 1 to 65535" },
+        { false, { "-c", "tcp://*:5570" }, "host * can only be bound, not connected to" },
+        { false, { "-c", "tcp://127.0.0.1:*" }, "port * can only be bound, not connected to" },
+        { false, { "-c", "inproc://x" }, "the scheme is not tcp or ipc" },
+        { false, { "--connect", "" }, "--connect needs an endpoint" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[16];
         int argc = 0;
-        while (argc < 8 && cases[i].args[argc])
-            argc++;
+        for (size_t k = 0; !cases[i].alone && k < sizeof base / sizeof base[0]; k++)
+            args[argc++] = base[k];
+        for (size_t k = 0; k < 7 && cases[i].args[k]; k++)
+            args[argc++] = cases[i].args[k];
         agent_options_t o;
-        assert_int_equal (s_parse (&o, argc, cases[i].args), OPTIONS_BAD);
+        assert_int_equal (s_parse (&o, argc, args), OPTIONS_BAD);
         if (!strstr (s_cli.err, cases[i].says))
             fail_msg ("case %zu: \"%s\" does not say \"%s\"", i, s_cli.err, cases[i].says);
         assert_int_equal (strncmp (s_cli.err, "parley-agent: ", 14), 0);

@@ -608,99 +608,46 @@ typedef struct {
 static void
 test_a_broken_table_is_refused (void **state)
 {
+#define S_SMALL(member) OPTIONS_AT (t_small_t, member)
+#define S_FLAG(n, letter)                                                                          \
+    {                                                                                              \
+        .name = n, .short_name = letter, .type = OPTIONS_FLAG, S_SMALL (flag), .help = "h"         \
+    }
+#define S_INT(member, lo, hi, d)                                                                   \
+    {                                                                                              \
+        .name = "n", .arg = "N", .type = OPTIONS_INT, S_SMALL (member), .min = lo, .max = hi,      \
+        .def = d, .help = "h"                                                                      \
+    }
+#define S_TABLE_BUG(what) "test: option table: " what " (a bug)\n"
+    /* clang-format off */
     static const struct {
         options_def_t defs[2];
         const char *err;
     } cases[] = {
-        { { { .name = "n",
-              .arg = "N",
-              .type = OPTIONS_INT,
-              OPTIONS_AT (t_small_t, flag),
-              .max = 1,
+        { { S_INT (flag, 0, 1, NULL) },
+          S_TABLE_BUG ("--n: the member is not of the row's type (use OPTIONS_AT)") },
+        { { { .name = "s", .arg = "S", .type = OPTIONS_STRING, S_SMALL (s),
+              .flags = OPTIONS_REPEATABLE, .help = "h" } },
+          S_TABLE_BUG ("--s: the member is not of the row's type (use OPTIONS_AT)") },
+        { { { .name = "e", .arg = "E", .type = OPTIONS_ENUM, S_SMALL (l), .choices = s_modes,
               .help = "h" } },
-          "test: option table: --n: the member is not of the row's type (use OPTIONS_AT) (a "
-          "bug)\n" },
-        { { { .name = "s",
-              .arg = "S",
-              .type = OPTIONS_STRING,
-              OPTIONS_AT (t_small_t, s),
-              .flags = OPTIONS_REPEATABLE,
-              .help = "h" } },
-          "test: option table: --s: the member is not of the row's type (use OPTIONS_AT) (a "
-          "bug)\n" },
-        { { { .name = "f", .type = OPTIONS_FLAG, OPTIONS_AT (t_small_t, flag), .help = "h" },
-            { .name = "f", .type = OPTIONS_FLAG, OPTIONS_AT (t_small_t, flag), .help = "h" } },
-          "test: option table: --f: two rows have this name (a bug)\n" },
-        { { { .name = "f",
-              .short_name = 'x',
-              .type = OPTIONS_FLAG,
-              OPTIONS_AT (t_small_t, flag),
-              .help = "h" },
-            { .name = "g",
-              .short_name = 'x',
-              .type = OPTIONS_FLAG,
-              OPTIONS_AT (t_small_t, flag),
-              .help = "h" } },
-          "test: option table: --g: two rows have this short letter (a bug)\n" },
-        { { { .name = "f",
-              .short_name = 'h',
-              .type = OPTIONS_FLAG,
-              OPTIONS_AT (t_small_t, flag),
-              .help = "h" } },
-          "test: option table: --f: -h and -V are --help and --version (a bug)\n" },
-        { { { .name = "version",
-              .type = OPTIONS_FLAG,
-              OPTIONS_AT (t_small_t, flag),
-              .help = "h" } },
-          "test: option table: --version: --help and --version are built in (a bug)\n" },
-        { { { .name = "f",
-              .arg = "X",
-              .type = OPTIONS_FLAG,
-              OPTIONS_AT (t_small_t, flag),
-              .help = "h" } },
-          "test: option table: --f: a flag has no argument name, and only a flag (a bug)\n" },
-        { { { .name = "e",
-              .arg = "E",
-              .type = OPTIONS_ENUM,
-              OPTIONS_AT (t_small_t, n),
-              .help = "h" } },
-          "test: option table: --e: an enum without choices (a bug)\n" },
-        { { { .name = "n",
-              .arg = "N",
-              .type = OPTIONS_INT,
-              OPTIONS_AT (t_small_t, n),
-              .min = 2,
-              .max = 1,
-              .help = "h" } },
-          "test: option table: --n: min is above max, or either does not fit the member (a "
-          "bug)\n" },
-        { { { .name = "n",
-              .arg = "N",
-              .type = OPTIONS_INT,
-              OPTIONS_AT (t_small_t, n),
-              .min = 1,
-              .max = LONG_MAX,
-              .help = "h" } },
-          "test: option table: --n: min is above max, or either does not fit the member (a "
-          "bug)\n" },
-        { { { .name = "e",
-              .arg = "E",
-              .type = OPTIONS_ENUM,
-              OPTIONS_AT (t_small_t, l),
-              .choices = s_modes,
-              .help = "h" } },
-          "test: option table: --e: the member is not of the row's type (use OPTIONS_AT) (a "
-          "bug)\n" },
-        { { { .name = "n",
-              .arg = "N",
-              .type = OPTIONS_INT,
-              OPTIONS_AT (t_small_t, n),
-              .min = 1,
-              .max = 9,
-              .def = "10",
-              .help = "h" } },
-          "test: the default of --n, \"10\", is refused (a bug)\n" },
+          S_TABLE_BUG ("--e: the member is not of the row's type (use OPTIONS_AT)") },
+        { { S_FLAG ("f", 0), S_FLAG ("f", 0) }, S_TABLE_BUG ("--f: two rows have this name") },
+        { { S_FLAG ("f", 'x'), S_FLAG ("g", 'x') },
+          S_TABLE_BUG ("--g: two rows have this short letter") },
+        { { S_FLAG ("f", 'h') }, S_TABLE_BUG ("--f: -h and -V are --help and --version") },
+        { { S_FLAG ("version", 0) }, S_TABLE_BUG ("--version: --help and --version are built in") },
+        { { { .name = "f", .arg = "X", .type = OPTIONS_FLAG, S_SMALL (flag), .help = "h" } },
+          S_TABLE_BUG ("--f: a flag has no argument name, and only a flag") },
+        { { { .name = "e", .arg = "E", .type = OPTIONS_ENUM, S_SMALL (n), .help = "h" } },
+          S_TABLE_BUG ("--e: an enum without choices") },
+        { { S_INT (n, 2, 1, NULL) },
+          S_TABLE_BUG ("--n: min is above max, or either does not fit the member") },
+        { { S_INT (n, 1, LONG_MAX, NULL) },
+          S_TABLE_BUG ("--n: min is above max, or either does not fit the member") },
+        { { S_INT (n, 1, 9, "10") }, "test: the default of --n, \"10\", is refused (a bug)\n" },
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         options_spec_t spec = { .program = "test",
                                 .usage = "test",
@@ -714,6 +661,10 @@ test_a_broken_table_is_refused (void **state)
             fail_msg ("case %zu: result %d, err \"%s\"", i, r.result, r.cli.err);
         options_fini (&spec, &o);
     }
+#undef S_SMALL
+#undef S_FLAG
+#undef S_INT
+#undef S_TABLE_BUG
 }
 
 int
