@@ -142,8 +142,8 @@ s_accepts (const options_def_t *def, char *buf, size_t len)
             s_format_size (def->min > 0 ? (uint64_t)def->min : 1, text, sizeof text);
             snprintf (buf,
                       len,
-                      "a size in bytes such as 512K, 64M or 1G (K, M, G, T: powers of 1024), at "
-                      "least %s",
+                      "a size of at least %s bytes, e.g. 512M or 1G; K, M, G and T are powers of "
+                      "1024",
                       text);
             return;
         case OPTIONS_STRING:

@@ -109,7 +109,7 @@ test_bad_arguments_are_refused (void **state)
           "invalid --window \"x\" (expected a whole number from 1 to 64)" },
         { false, { "--fsync", "never" }, "invalid --fsync \"never\" (expected group or always)" },
         { false, { "--spool-max", "12Q" }, "invalid --spool-max \"12Q\"" },
-        { false, { "--spool-max", "1K" }, "at least 256K)" },
+        { false, { "--spool-max", "1K" }, "of at least 256K bytes" },
         { false,
           { "--log-level", "loud" },
           "invalid --log-level \"loud\" (expected debug, info, warn or error)" },

@@ -317,11 +317,11 @@ test_bad_command_lines_say_exactly_what_is_wrong (void **state)
         { { "test", "-d", "d", "--count", "" },
           "test: --count needs a value (expected a whole number from 1 to 10)\n" },
         { { "test", "-d", "d", "--cap", "2K" },
-          "test: invalid --cap \"2K\" (expected a size in bytes such as 512K, 64M or 1G (K, M, G, "
-          "T: powers of 1024), at least 4K)\n" },
+          "test: invalid --cap \"2K\" (expected a size of at least 4K bytes, e.g. 512M or 1G; K, "
+          "M, G and T are powers of 1024)\n" },
         { { "test", "-d", "d", "--cap", "12Q" },
-          "test: invalid --cap \"12Q\" (expected a size in bytes such as 512K, 64M or 1G (K, M, G, "
-          "T: powers of 1024), at least 4K)\n" },
+          "test: invalid --cap \"12Q\" (expected a size of at least 4K bytes, e.g. 512M or 1G; K, "
+          "M, G and T are powers of 1024)\n" },
         { { "test", "-d", "d", "--mode", "turbo" },
           "test: invalid --mode \"turbo\" (expected fast, safe or paranoid)\n" },
         { { "test", "-d", "d", "--mode", "Fast" },
