@@ -622,7 +622,7 @@ agent_new (const agent_options_t *opts, char *err, size_t errlen)
     spool_options_t so;
     spool_options_defaults (&so);
     so.max_bytes = opts->spool_max;
-    so.fsync_always = opts->fsync_always;
+    so.fsync_always = opts->fsync == AGENT_FSYNC_ALWAYS;
     /* Whole segments are reclaimed: keep several within the bound so acks free room. */
     if (so.segment_bytes > so.max_bytes / 8) {
         so.segment_bytes = so.max_bytes / 8;
@@ -640,8 +640,8 @@ agent_new (const agent_options_t *opts, char *err, size_t errlen)
         goto fail;
     sender_options_t sopts;
     sender_options_defaults (&sopts);
-    sopts.endpoints = opts->connect;
-    sopts.nendpoints = opts->nconnect;
+    sopts.endpoints = opts->connect.items;
+    sopts.nendpoints = opts->connect.count;
     sopts.batch_max = (size_t)opts->batch;
     sopts.window = (size_t)opts->window;
     sopts.resend_ms = opts->resend_ms;

@@ -41,11 +41,10 @@ main (int argc, char **argv)
     zsys_set_logstream (stderr);
 
     agent_options_t opts;
-    agent_options_result_t parsed = agent_options_parse (argc, argv, &opts);
-    if (parsed != AGENT_OPTIONS_RUN) {
-        agent_options_fini (&opts);
-        return parsed == AGENT_OPTIONS_DONE ? 0 : 2;
-    }
+    options_result_t parsed = agent_options_parse (&opts, argc, argv, stdout, stderr);
+    if (parsed != OPTIONS_RUN)
+        return options_exit_code (parsed);
+    log_threshold = (log_level_t)opts.log_level;
     s_install_signals ();
 
     char err[1024];

@@ -1,50 +1,54 @@
-/* The parley-agent command line: one option table drives getopt_long and --help, so the
-   two can never disagree. */
+/* The parley-agent command line: its table of options (agent_options.c) drives
+   getopt_long, --help, the defaults and, later, the config-file keys (common/options.h).
+   What is left here is the struct, the defaults that other code names, and the checks that
+   involve operands. */
 #ifndef PARLEY_AGENT_OPTIONS_H
 #define PARLEY_AGENT_OPTIONS_H
-#include "parley.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "options.h"
+#include "parley.h"
+
 #define AGENT_BATCH_DEFAULT 1000
 #define AGENT_WINDOW_DEFAULT 4
 #define AGENT_WINDOW_MAX 64
-#define AGENT_RESEND_DEFAULT 10000 /* ms before an unanswered batch is sent again */
-#define AGENT_SPOOL_MAX_DEFAULT (1024ull * 1024 * 1024)
+#define AGENT_RESEND_DEFAULT 10000          /* ms before an unanswered batch is sent again */
 #define AGENT_SPOOL_MAX_MIN (256ull * 1024) /* room for a few of the largest records */
 
+/* --fsync */
+typedef enum {
+    AGENT_FSYNC_GROUP,  /* fsync at most every 50 ms or 1000 records */
+    AGENT_FSYNC_ALWAYS, /* fsync after every record */
+} agent_fsync_t;
+
 typedef struct {
-    const char **connect; /* --connect, in the order given (failover order); owned array */
-    size_t nconnect;
-    const char *spool_dir; /* --spool DIR */
-    bool once;             /* --once */
-    uint64_t spool_max;    /* --spool-max, bytes */
-    bool fsync_always;     /* --fsync always (default group) */
-    int batch;             /* --batch N: events per batch */
-    int window;            /* --window N: batches in flight */
-    int resend_ms;         /* --resend-timeout MS */
-    const char *log_level; /* --log-level; NULL: info */
-    char **inputs;         /* INPUT... (borrowed from argv); "-" is stdin */
+    options_list_t connect; /* --connect, in the order given (failover order) */
+    const char *spool_dir;  /* --spool DIR */
+    bool once;              /* --once */
+    uint64_t spool_max;     /* --spool-max, bytes */
+    int fsync;              /* --fsync: an agent_fsync_t */
+    int batch;              /* --batch N: events per batch */
+    int window;             /* --window N: batches in flight */
+    int resend_ms;          /* --resend-timeout MS */
+    int log_level;          /* --log-level: a log_level_t */
+    char **inputs;          /* INPUT... (borrowed from argv); "-" is stdin */
     int ninputs;
 } agent_options_t;
 
-typedef enum {
-    AGENT_OPTIONS_RUN,  /* parsed: run the agent */
-    AGENT_OPTIONS_DONE, /* --help or --version printed: exit 0 */
-    AGENT_OPTIONS_BAD,  /* one-line error printed on stderr: exit 2 */
-} agent_options_result_t;
+/* The table, for --help and for the config-file loader. */
+extern const options_spec_t agent_options_spec;
 
-/* Parses argv (reordering it, as getopt_long does). Prints --help/--version on stdout and
-   errors on stderr. Call agent_options_fini afterwards, whatever the result. */
-agent_options_result_t agent_options_parse (int argc, char **argv, agent_options_t *opts);
+/* Parses argv into opts (reordering argv, as getopt_long does; opts borrows its strings).
+   Prints --help/--version on out and a one-line error on err. The log level is the
+   caller's to apply. After OPTIONS_RUN, agent_options_fini frees what opts holds; after
+   anything else there is nothing to free. */
+options_result_t agent_options_parse (agent_options_t *opts,
+                                      int argc,
+                                      char **argv,
+                                      FILE *out,
+                                      FILE *err) PARLEY_MUST_CHECK;
 void agent_options_fini (agent_options_t *opts);
-
-/* Prints the usage text. */
-void agent_options_help (FILE *out);
-
-/* "512", "64K", "10M", "1G" (powers of 1024; an optional trailing "B" or "iB") → bytes.
-   Returns 0, or -1 for anything else (including 0 and overflow). */
-int agent_options_parse_size (const char *text, uint64_t *bytes) PARLEY_MUST_CHECK;
 
 #endif

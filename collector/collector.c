@@ -83,7 +83,7 @@ collector_new (const collector_options_t *opts)
 {
     collector_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
-    self->receiver = receiver_new (opts->binds, opts->bind_count);
+    self->receiver = receiver_new (opts->bind.items, opts->bind.count);
     if (!self->receiver) {
         free (self);
         return NULL;

@@ -21,21 +21,35 @@ static volatile sig_atomic_t s_stop = 0;
 static void
 s_on_alarm (int signum)
 {
-    (void) signum;
-    static const char line[] = "level=warn prog=parley-collector comp=main"
-                               " msg=\"stop budget exhausted, leaving without acknowledging what is held\"\n";
+    (void)signum;
+    static const char line[] =
+      "level=warn prog=parley-collector comp=main"
+      " msg=\"stop budget exhausted, leaving without acknowledging what is held\"\n";
     ssize_t n = write (STDERR_FILENO, line, sizeof line - 1);
-    (void) n;
+    (void)n;
     _exit (0);
 }
 
 static void
 s_on_signal (int signum)
 {
-    (void) signum;
+    (void)signum;
     if (!s_stop)
         alarm (S_STOP_BUDGET_S);
     s_stop = 1;
+}
+
+/* Receives and stores until SIGTERM or SIGINT; the exit status. */
+static int
+s_serve (const collector_options_t *opts)
+{
+    collector_t *collector = collector_new (opts);
+    if (!collector)
+        return 1;
+    int rc = collector_run (collector, &s_stop);
+    collector_destroy (&collector);
+    zsys_shutdown ();
+    return rc;
 }
 
 int
@@ -43,14 +57,10 @@ main (int argc, char **argv)
 {
     log_set_program ("parley-collector");
     collector_options_t opts;
-    switch (collector_options_parse (&opts, argc, argv, stdout, stderr)) {
-    case COLLECTOR_OPTIONS_EXIT:
-        return 0;
-    case COLLECTOR_OPTIONS_USAGE:
-        return 2;
-    case COLLECTOR_OPTIONS_RUN:
-        break;
-    }
+    options_result_t parsed = collector_options_parse (&opts, argc, argv, stdout, stderr);
+    if (parsed != OPTIONS_RUN)
+        return options_exit_code (parsed);
+    log_threshold = (log_level_t)opts.log_level;
     /* czmq would install its own SIGINT/SIGTERM handlers on first use and write its log to
        stdout: take both back before any socket exists. */
     zsys_handler_set (NULL);
@@ -66,14 +76,7 @@ main (int argc, char **argv)
     sigaction (SIGALRM, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
 
-    if (opts.migrate_only)
-        return collector_migrate_only (&opts);
-
-    collector_t *collector = collector_new (&opts);
-    if (!collector)
-        return 1;
-    int rc = collector_run (collector, &s_stop);
-    collector_destroy (&collector);
-    zsys_shutdown ();
+    int rc = opts.migrate_only ? collector_migrate_only (&opts) : s_serve (&opts);
+    collector_options_fini (&opts);
     return rc;
 }

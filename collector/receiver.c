@@ -28,7 +28,7 @@ receiver_batch_destroy (receiver_batch_t **self_p)
 }
 
 receiver_t *
-receiver_new (char *const *endpoints, size_t count)
+receiver_new (const char *const *endpoints, size_t count)
 {
     receiver_t *self = xcalloc (1, sizeof *self);
     self->router = zsock_new (ZMQ_ROUTER);

@@ -38,7 +38,7 @@ typedef struct receiver receiver_t;
    "ipc:///run/parley/collector.sock"; a tcp port "*" picks a free one). Logs each bound
    endpoint ("listening"). Returns NULL, with the failing endpoint logged, if any bind
    fails. Caller owns the result. */
-receiver_t *receiver_new (char *const *endpoints, size_t count);
+receiver_t *receiver_new (const char *const *endpoints, size_t count);
 /* Closes the socket, giving queued replies up to linger_ms to leave. */
 void receiver_destroy (receiver_t **self_p, int linger_ms);
 

@@ -8,13 +8,13 @@
 
 log_level_t log_threshold = LOG_LEVEL_INFO;
 static const char *s_program = "parley";
-static const char *s_level_names[] = {"debug", "info", "warn", "error"};
+const char *const log_level_names[] = {"debug", "info", "warn", "error", NULL};
 
 int
 log_set_level (const char *name)
 {
-    for (int i = 0; i < 4; i++)
-        if (strcmp (name, s_level_names[i]) == 0) {
+    for (int i = 0; log_level_names[i]; i++)
+        if (strcmp (name, log_level_names[i]) == 0) {
             log_threshold = (log_level_t) i;
             return 0;
         }
@@ -38,7 +38,7 @@ log_write (log_level_t level, const char *comp, const char *msg, const char *kv_
     int n = snprintf (line, sizeof line,
                       "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s prog=%s comp=%s msg=\"%s\"",
                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                      tm.tm_sec, (int) (tv.tv_usec / 1000), s_level_names[level], s_program, comp, msg);
+                      tm.tm_sec, (int) (tv.tv_usec / 1000), log_level_names[level], s_program, comp, msg);
     if (n > 0 && (size_t) n < sizeof line - 2 && kv_format && *kv_format) {
         line[n++] = ' ';
         va_list ap;

@@ -10,6 +10,10 @@ typedef enum { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR 
 
 extern log_level_t log_threshold;
 
+/* "debug", "info", "warn", "error", then NULL: the names of the levels, indexed by
+   log_level_t (the choices of the --log-level option). */
+extern const char *const log_level_names[];
+
 /* Sets the level from "debug", "info", "warn" or "error"; returns -1 for anything else. */
 int log_set_level (const char *name) PARLEY_MUST_CHECK;
 /* Names the program in every line (prog=...). */

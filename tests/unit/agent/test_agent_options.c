@@ -8,29 +8,27 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent_options.h"
+#include "cli_capture.h"
+#include "log.h"
 #include "record.h"
 #include "spool.h"
 
-static agent_options_result_t
-s_parse (agent_options_t *opts, int argc, const char **args)
+/* The last parse's arguments and output (the options borrow its strings). */
+static cli_capture_t s_cli;
+
+static options_result_t
+s_parse (agent_options_t *opts, int argc, const char *const *args)
 {
-    static char *argv[32];
-    static char store[32][128];
-    assert_true (argc < 32);
-    for (int i = 0; i < argc; i++) {
-        snprintf (store[i], sizeof store[i], "%s", args[i]);
-        argv[i] = store[i];
-    }
-    argv[argc] = NULL;
-    FILE *saved = stderr;
-    stderr = fopen ("/dev/null", "w"); /* the one-line errors are not what is tested here */
-    agent_options_result_t r = agent_options_parse (argc, argv, opts);
-    fclose (stderr);
-    stderr = saved;
+    cli_capture_begin (&s_cli, argc, args);
+    options_result_t r = agent_options_parse (opts, s_cli.argc, s_cli.argv, s_cli.outf, s_cli.errf);
+    cli_capture_end (&s_cli);
+    if (r == OPTIONS_RUN)
+        assert_string_equal (s_cli.err, "");
     return r;
 }
 
@@ -40,10 +38,10 @@ test_required_options_and_inputs (void **state)
     agent_options_t o;
     const char *args[] = { "parley-agent", "--connect", "tcp://a:1", "--spool", "/tmp/s",
                            "--once",       "-c",        "tcp://b:2", "x.jsonl", "-" };
-    assert_int_equal (s_parse (&o, 10, args), AGENT_OPTIONS_RUN);
-    assert_int_equal (o.nconnect, 2);
-    assert_string_equal (o.connect[0], "tcp://a:1");
-    assert_string_equal (o.connect[1], "tcp://b:2");
+    assert_int_equal (s_parse (&o, 10, args), OPTIONS_RUN);
+    assert_int_equal (o.connect.count, 2);
+    assert_string_equal (o.connect.items[0], "tcp://a:1");
+    assert_string_equal (o.connect.items[1], "tcp://b:2");
     assert_string_equal (o.spool_dir, "/tmp/s");
     assert_true (o.once);
     assert_int_equal (o.ninputs, 2);
@@ -51,8 +49,10 @@ test_required_options_and_inputs (void **state)
     assert_string_equal (o.inputs[1], "-");
     assert_int_equal (o.batch, 1000);
     assert_int_equal (o.window, 4);
+    assert_int_equal (o.resend_ms, 10000);
     assert_int_equal (o.spool_max, 1024ull * 1024 * 1024);
-    assert_false (o.fsync_always);
+    assert_int_equal (o.fsync, AGENT_FSYNC_GROUP);
+    assert_int_equal (o.log_level, LOG_LEVEL_INFO);
     agent_options_fini (&o);
 }
 
@@ -68,69 +68,143 @@ test_tuning_options (void **state)
                            "64",           "--resend-timeout",
                            "2500",         "--log-level",
                            "warn" };
-    assert_int_equal (s_parse (&o, 15, args), AGENT_OPTIONS_RUN);
+    assert_int_equal (s_parse (&o, 15, args), OPTIONS_RUN);
     assert_int_equal (o.spool_max, 64ull << 20);
-    assert_true (o.fsync_always);
+    assert_int_equal (o.fsync, AGENT_FSYNC_ALWAYS);
     assert_int_equal (o.batch, 5000);
     assert_int_equal (o.window, 64);
     assert_int_equal (o.resend_ms, 2500);
     assert_int_equal (o.ninputs, 0);
+    assert_int_equal (o.log_level, LOG_LEVEL_WARN);
     agent_options_fini (&o);
-    const char *reset[] = { "parley-agent", "--connect=x", "--spool=/s", "--log-level", "info" };
-    assert_int_equal (s_parse (&o, 5, reset), AGENT_OPTIONS_RUN);
+    const char *reset[] = {
+        "parley-agent", "--connect=tcp://x:1", "--spool=/s", "--spool-max", "256K"
+    };
+    assert_int_equal (s_parse (&o, 5, reset), OPTIONS_RUN);
+    assert_int_equal (o.spool_max, 256 << 10);
+    assert_int_equal (o.log_level, LOG_LEVEL_INFO); /* the default again */
     agent_options_fini (&o);
 }
 
+/* Every bad command line: exit 2 with one line naming the problem, nothing on stdout.
+   Each case's arguments follow "parley-agent --connect tcp://e:1 --spool /s", unless
+   alone is set. */
 static void
 test_bad_arguments_are_refused (void **state)
 {
-    static const char *cases[][8] = {
-        { "parley-agent", "--spool", "/s", "f" },          /* no --connect */
-        { "parley-agent", "--connect", "tcp://a:1", "f" }, /* no --spool */
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--batch", "0" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--batch", "5001" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--window", "x" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--fsync", "never" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--spool-max", "12Q" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--spool-max", "1K" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--log-level", "loud" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "--frobnicate" },
-        { "parley-agent", "--connect", "e", "--spool", "/s", "-", "-" },
-        { "parley-agent", "--connect", "e", "--spool" },
+    static const char *const base[] = { "parley-agent", "--connect", "tcp://e:1", "--spool", "/s" };
+    static const struct {
+        bool alone;
+        const char *args[7];
+        const char *says;
+    } cases[] = {
+        { true, { "parley-agent", "--spool", "/s", "f" }, "--connect ENDPOINT is required" },
+        { true, { "parley-agent", "--connect", "tcp://a:1", "f" }, "--spool DIR is required" },
+        { false,
+          { "--batch", "0" },
+          "invalid --batch \"0\" (expected a whole number from 1 to 5000)" },
+        { false, { "--batch", "5001" }, "invalid --batch \"5001\"" },
+        { false,
+          { "--window", "x" },
+          "invalid --window \"x\" (expected a whole number from 1 to 64)" },
+        { false, { "--fsync", "never" }, "invalid --fsync \"never\" (expected group or always)" },
+        { false, { "--spool-max", "12Q" }, "invalid --spool-max \"12Q\"" },
+        { false, { "--spool-max", "1K" }, "of at least 256K bytes" },
+        { false,
+          { "--log-level", "loud" },
+          "invalid --log-level \"loud\" (expected debug, info, warn or error)" },
+        { false,
+          { "--resend-timeout", "9" },
+          "invalid --resend-timeout \"9\" (expected a whole number from 10 to 3600000)" },
+        { false, { "--frobnicate" }, "unknown option \"--frobnicate\"" },
+        { false, { "-", "-" }, "standard input (-) given more than once" },
+        { false, { "a", "" }, "empty input name" },
+        { false, { "--spool" }, "option --spool needs an argument" },
+        { false, { "--spool", "" }, "--spool needs a value" },
+        /* endpoints are checked when they are read (issue 8) */
+        { false,
+          { "--connect", "127.0.0.1:5570" },
+          "invalid --connect \"127.0.0.1:5570\": no scheme (expected tcp://HOST:PORT or "
+          "ipc://PATH)" },
+        { false, { "-c", "collector:5570" }, "invalid --connect \"collector:5570\": no scheme" },
+        { false, { "-c", "tcp://127.0.0.1:0" }, "the port is not a number from 1 to 65535" },
+        { false, { "-c", "tcp://*:5570" }, "host * can only be bound, not connected to" },
+        { false, { "-c", "tcp://127.0.0.1:*" }, "port * can only be bound, not connected to" },
+        { false, { "-c", "inproc://x" }, "the scheme is not tcp or ipc" },
+        { false, { "--connect", "" }, "--connect needs an endpoint" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[16];
         int argc = 0;
-        while (argc < 8 && cases[i][argc])
-            argc++;
+        for (size_t k = 0; !cases[i].alone && k < sizeof base / sizeof base[0]; k++)
+            args[argc++] = base[k];
+        for (size_t k = 0; k < 7 && cases[i].args[k]; k++)
+            args[argc++] = cases[i].args[k];
         agent_options_t o;
-        assert_int_equal (s_parse (&o, argc, cases[i]), AGENT_OPTIONS_BAD);
+        assert_int_equal (s_parse (&o, argc, args), OPTIONS_BAD);
+        if (!strstr (s_cli.err, cases[i].says))
+            fail_msg ("case %zu: \"%s\" does not say \"%s\"", i, s_cli.err, cases[i].says);
+        assert_int_equal (strncmp (s_cli.err, "parley-agent: ", 14), 0);
+        char *nl = strchr (s_cli.err, '\n');
+        assert_non_null (nl);
+        assert_int_equal (nl[1], '\0');
+        assert_string_equal (s_cli.out, "");
+        assert_null (o.connect.items); /* nothing left to free after a refusal */
         agent_options_fini (&o);
     }
 }
 
+/* text with every run of white space made one space, so that a phrase --help wrapped
+   onto two lines is still found. */
 static void
-test_sizes_take_binary_suffixes (void **state)
+s_squash (const char *text, char *buf, size_t len)
 {
-    static const struct {
-        const char *text;
-        uint64_t bytes;
-    } good[] = {
-        { "512", 512 },         { "64K", 64 << 10 },  { "64k", 64 << 10 },
-        { "10M", 10ull << 20 }, { "1G", 1ull << 30 }, { "2GiB", 2ull << 30 },
-        { "3MB", 3ull << 20 },  { "100B", 100 },      { "1T", 1ull << 40 },
-    };
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        uint64_t v = 0;
-        assert_int_equal (agent_options_parse_size (good[i].text, &v), 0);
-        assert_int_equal (v, good[i].bytes);
-    }
-    static const char *bad[] = {
-        "", "0", "-1", "1.5G", "G", "1X", "1 G", "99999999999999999999", "20000000000G"
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        uint64_t v;
-        assert_int_equal (agent_options_parse_size (bad[i], &v), -1);
-    }
+    size_t n = 0;
+    for (; *text && n + 1 < len; text++)
+        if (!isspace ((unsigned char)*text))
+            buf[n++] = *text;
+        else if (n > 0 && buf[n - 1] != ' ')
+            buf[n++] = ' ';
+    buf[n] = '\0';
+}
+
+static void
+test_help_lists_every_option_with_its_default (void **state)
+{
+    agent_options_t o;
+    const char *args[] = { "parley-agent", "--help" };
+    assert_int_equal (s_parse (&o, 2, args), OPTIONS_DONE);
+    assert_string_equal (s_cli.err, "");
+    const char *want[] = { "Usage: parley-agent --connect ENDPOINT",
+                           "-c, --connect ENDPOINT",
+                           "-s, --spool DIR",
+                           "-o, --once",
+                           "--spool-max BYTES",
+                           "default 1G",
+                           "--fsync MODE",
+                           "default group",
+                           "--batch N",
+                           "1 to 5000; default 1000",
+                           "--window N",
+                           "1 to 64; default 4",
+                           "--resend-timeout MS",
+                           "default 10000",
+                           "--log-level LEVEL",
+                           "default info",
+                           "-h, --help",
+                           "-V, --version",
+                           "INPUT is a file of JSON lines",
+                           "See docs/AGENT.md." };
+    char help[sizeof s_cli.out];
+    s_squash (s_cli.out, help, sizeof help);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr (help, want[i]))
+            fail_msg ("--help lacks \"%s\":\n%s", want[i], s_cli.out);
+    agent_options_fini (&o);
+    const char *version[] = { "parley-agent", "-V" };
+    assert_int_equal (s_parse (&o, 2, version), OPTIONS_DONE);
+    assert_string_equal (s_cli.out, "parley-agent " PARLEY_VERSION "\n");
+    agent_options_fini (&o);
 }
 
 static void
@@ -161,7 +235,7 @@ main (void)
         cmocka_unit_test (test_required_options_and_inputs),
         cmocka_unit_test (test_tuning_options),
         cmocka_unit_test (test_bad_arguments_are_refused),
-        cmocka_unit_test (test_sizes_take_binary_suffixes),
+        cmocka_unit_test (test_help_lists_every_option_with_its_default),
         cmocka_unit_test (test_record_round_trip_keeps_source_line_and_bytes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
