@@ -272,10 +272,12 @@ spool_close (spool_t **self_p)
         return;
     spool_t *self = *self_p;
     if (self->writer.fd >= 0) {
-        if (self->writer.unsynced && spool_sync (self) != 0) {
+        if (spool_writer_sync (&self->writer) != 0) {
             /* logged */
         }
-        if (spool_ack_file_is_stale (&self->ack_file, self->acks.floor) &&
+        /* Durably, even if a lazy write already put this floor in the file: otherwise
+           a power cut after a clean stop could still cost resends. */
+        if (!spool_ack_file_is_durable (&self->ack_file, self->acks.floor) &&
             spool_ack_file_save (&self->ack_file, self->acks.floor, true) != 0) {
             /* logged; at worst records are sent again */
         }

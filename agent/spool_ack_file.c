@@ -36,6 +36,7 @@ spool_ack_file_load (spool_ack_file_t *self)
 {
     self->saved = 0;
     self->saved_at = zclock_mono ();
+    self->synced = true; /* whatever is on disk was not written lazily by this process */
     char text[64] = "";
     int fd = open (self->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -81,6 +82,7 @@ spool_ack_file_save (spool_ack_file_t *self, uint64_t floor, bool durable)
     self->saved_at = zclock_mono ();
     if (rc == 0) {
         self->saved = floor;
+        self->synced = durable;
         if (self->failing)
             log_info ("spool", "spool acknowledgement file written again", "floor=%" PRIu64, floor);
         self->failing = false;
@@ -99,6 +101,12 @@ bool
 spool_ack_file_is_stale (const spool_ack_file_t *self, uint64_t floor)
 {
     return self->saved != floor;
+}
+
+bool
+spool_ack_file_is_durable (const spool_ack_file_t *self, uint64_t floor)
+{
+    return self->saved == floor && self->synced;
 }
 
 int64_t

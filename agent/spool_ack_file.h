@@ -22,6 +22,7 @@ typedef struct {
     char *path;       /* DIR/spool/ack (owned) */
     uint64_t saved;   /* floor last written (or read at open) */
     int64_t saved_at; /* when (ms, monotonic) */
+    bool synced;      /* saved was fsynced (or found on disk at open), not written lazily */
     bool failing;     /* log a failing write once, not at every acknowledgement */
 } spool_ack_file_t;
 
@@ -39,6 +40,10 @@ int spool_ack_file_save (spool_ack_file_t *self, uint64_t floor, bool durable) P
 
 /* Whether floor differs from what is saved. */
 bool spool_ack_file_is_stale (const spool_ack_file_t *self, uint64_t floor);
+
+/* Whether floor is saved and fsynced: false after a lazy write, so that close makes the
+   last floor durable even when a lazy write has already put it in the file. */
+bool spool_ack_file_is_durable (const spool_ack_file_t *self, uint64_t floor);
 
 /* Milliseconds from now until a lazy write of floor falls due (0 if it is due now, -1 if
    floor is saved already), at most one write every interval_ms. */
