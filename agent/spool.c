@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "mem.h"
 #include "spool_ack_file.h"
@@ -284,8 +285,7 @@ spool_close (spool_t **self_p)
     }
     spool_writer_fini (&self->writer);
     spool_cursor_fini (&self->rd);
-    if (self->lock_fd >= 0)
-        close (self->lock_fd);
+    fileio_close (&self->lock_fd);
     spool_segments_fini (&self->segs);
     spool_acks_fini (&self->acks);
     spool_ack_file_fini (&self->ack_file);

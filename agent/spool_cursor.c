@@ -39,9 +39,7 @@ spool_cursor_init (spool_cursor_t *self,
 void
 spool_cursor_fini (spool_cursor_t *self)
 {
-    if (self->fd >= 0)
-        close (self->fd);
-    self->fd = -1;
+    fileio_close (&self->fd);
     free (self->buf);
     self->buf = NULL;
 }
@@ -49,10 +47,8 @@ spool_cursor_fini (spool_cursor_t *self)
 void
 spool_cursor_set (spool_cursor_t *self, size_t seg, uint64_t off, uint64_t prev_id)
 {
-    if (self->seg != seg && self->fd >= 0) {
-        close (self->fd);
-        self->fd = -1;
-    }
+    if (self->seg != seg)
+        fileio_close (&self->fd);
     self->seg = seg;
     self->off = off;
     self->buf_len = 0;
@@ -85,9 +81,7 @@ spool_cursor_segments_removed (spool_cursor_t *self, size_t removed)
         self->seg -= removed;
         return;
     }
-    if (self->fd >= 0)
-        close (self->fd);
-    self->fd = -1;
+    fileio_close (&self->fd);
     self->seg = 0;
     self->off = 0;
     self->buf_len = 0;

@@ -50,7 +50,7 @@ spool_quarantine_copy (const char *dir, int fd, uint64_t seg_first, uint64_t fro
 out:;
     int e = errno;
     free (chunk);
-    close (out);
+    fileio_close (&out);
     errno = e;
     return rc;
 }

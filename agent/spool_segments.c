@@ -39,9 +39,7 @@ spool_segments_init (spool_segments_t *self,
 void
 spool_segments_fini (spool_segments_t *self)
 {
-    if (self->dir_fd >= 0)
-        close (self->dir_fd);
-    self->dir_fd = -1;
+    fileio_close (&self->dir_fd);
     free (self->list);
     free (self->dir);
     self->list = NULL;
@@ -183,8 +181,7 @@ spool_segments_create (spool_segments_t *self, uint64_t first, bool quiet)
     /* The name must be on disk before any record in the file counts as durable. */
     if (fd >= 0 && spool_segments_sync_dir (self) != 0) {
         e = errno;
-        close (fd);
-        fd = -1;
+        fileio_close (&fd);
         if (unlink (path) != 0) {
             /* an empty segment is harmless: the next open adopts it */
         }

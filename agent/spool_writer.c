@@ -12,7 +12,6 @@
 
 #include "fileio.h"
 #include "log.h"
-#include "mem.h"
 #include "spool_frame.h"
 
 void
@@ -26,17 +25,13 @@ spool_writer_init (spool_writer_t *self,
     self->stats = stats;
     self->opts = opts;
     self->fd = -1;
-    self->buf = xmalloc (SPOOL_FRAME_HEADER + SPOOL_RECORD_MAX);
 }
 
+/* Closing does not sync: spool_close syncs first, and a failed open has nothing to. */
 void
 spool_writer_fini (spool_writer_t *self)
 {
-    if (self->fd >= 0)
-        close (self->fd);
-    self->fd = -1;
-    free (self->buf);
-    self->buf = NULL;
+    fileio_close (&self->fd);
 }
 
 int
@@ -69,7 +64,7 @@ spool_writer_roll (spool_writer_t *self)
     int fd = spool_segments_create (self->segs, self->last_id + 1, self->failing);
     if (fd < 0)
         return -1;
-    close (self->fd);
+    fileio_close (&self->fd);
     self->fd = fd;
     return 0;
 }

@@ -20,6 +20,7 @@
 
 #include "parley.h"
 #include "spool.h"
+#include "spool_frame.h"
 #include "spool_segments.h"
 
 typedef struct {
@@ -27,12 +28,12 @@ typedef struct {
     spool_stats_t *stats;        /* borrowed: appends are counted here */
     const spool_options_t *opts; /* borrowed */
     int fd;                      /* the active segment, or -1 */
-    unsigned char *buf;          /* header + payload, written with one pwrite */
     uint64_t last_id;            /* highest id given out (no record has a higher one) */
     uint64_t durable_id;         /* highest id known to be on disk */
     uint32_t unsynced;           /* records appended since the last fsync */
     int64_t unsynced_since;      /* when the oldest of them was appended (ms, monotonic) */
     bool failing;                /* log a failing append once, not at every retry */
+    unsigned char buf[SPOOL_FRAME_HEADER + SPOOL_RECORD_MAX]; /* a record: one pwrite */
 } spool_writer_t;
 
 void spool_writer_init (spool_writer_t *self,

@@ -79,6 +79,17 @@ fileio_fdatasync (int fd)
     return rc;
 }
 
+void
+fileio_close (int *fd_p)
+{
+    if (*fd_p < 0)
+        return;
+    int e = errno;
+    close (*fd_p);
+    *fd_p = -1;
+    errno = e;
+}
+
 int
 fileio_fsync_dir (const char *dir)
 {
@@ -86,9 +97,7 @@ fileio_fsync_dir (const char *dir)
     if (fd < 0)
         return -1;
     int rc = fileio_fsync (fd);
-    int e = errno;
-    close (fd);
-    errno = e;
+    fileio_close (&fd);
     return rc;
 }
 

@@ -34,6 +34,11 @@ int fileio_append_whole (int fd, const void *buf, size_t len) PARLEY_MUST_CHECK;
 int fileio_fsync (int fd) PARLEY_MUST_CHECK;
 int fileio_fdatasync (int fd) PARLEY_MUST_CHECK;
 
+/* Closes *fd_p unless it is -1, then sets it to -1; errno is kept, so a clean-up after a
+   failure does not overwrite the failure's reason. For descriptors only read or already
+   synced: a close error is not reported. */
+void fileio_close (int *fd_p);
+
 /* fsyncs the directory dir, making the creation, deletion or renaming of the names in
    it durable. */
 int fileio_fsync_dir (const char *dir) PARLEY_MUST_CHECK;

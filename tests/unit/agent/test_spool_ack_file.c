@@ -27,6 +27,7 @@
 
 #include "spool.h"
 #include "spool_ack_file.h"
+#include "test_files.h"
 
 /* --- interposed fsync ----------------------------------------------------------------- */
 
@@ -81,15 +82,6 @@ s_ack_path (void)
     return path;
 }
 
-static void
-s_write_ack (const char *text, size_t len)
-{
-    int fd = open (s_ack_path (), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true (fd >= 0);
-    assert_int_equal (write (fd, text, len), (ssize_t)len);
-    close (fd);
-}
-
 static uint64_t
 s_load (void)
 {
@@ -140,11 +132,11 @@ test_a_damaged_file_reads_back_as_floor_zero (void **state)
         "\xfe\xfe\xfe\xfe\xfe\xfe\xfe\n" /* binary */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        s_write_ack (bad[i], strlen (bad[i]));
+        test_file_put (s_ack_path (), bad[i], strlen (bad[i]));
         if (s_load () != 0)
             fail_msg ("\"%s\" was trusted", bad[i]);
     }
-    s_write_ack ("floor 7\n", 8);
+    test_file_put (s_ack_path (), "floor 7\n", 8);
     assert_int_equal (s_load (), 7);
 }
 

@@ -32,6 +32,7 @@
 
 #include "file_size_limit.h"
 #include "fileio.h"
+#include "test_files.h"
 
 /* --- interposed system calls ---------------------------------------------------------- */
 
@@ -187,39 +188,6 @@ s_pattern (unsigned char *buf, size_t len)
         buf[i] = (unsigned char)(i * 7 + i / 251);
 }
 
-/* The whole file at path (malloc'd; *len its size), or NULL if it does not exist. */
-static char *
-s_slurp (const char *path, size_t *len)
-{
-    FILE *f = fopen (path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = malloc (1 << 20);
-    *len = fread (buf, 1, 1 << 20, f);
-    fclose (f);
-    return buf;
-}
-
-static void
-s_assert_file (const char *path, const void *want, size_t want_len)
-{
-    size_t len = 0;
-    char *got = s_slurp (path, &len);
-    assert_non_null (got);
-    assert_int_equal (len, want_len);
-    assert_memory_equal (got, want, want_len);
-    free (got);
-}
-
-static void
-s_spit (const char *path, const char *text)
-{
-    FILE *f = fopen (path, "w");
-    assert_non_null (f);
-    fputs (text, f);
-    fclose (f);
-}
-
 /* --- writing everything --------------------------------------------------------------- */
 
 static void
@@ -237,7 +205,7 @@ test_write_all_goes_on_after_short_writes_and_eintr (void **state)
     assert_true (s_sys.calls > N / 7);
     s_sys.on = false;
     close (fd);
-    s_assert_file (s_path ("f"), data, N);
+    test_file_expect (s_path ("f"), data, N);
 }
 
 static void
@@ -257,7 +225,7 @@ test_pwrite_all_goes_on_after_short_writes_and_leaves_the_position (void **state
     assert_int_equal (lseek (fd, 0, SEEK_CUR), 4);
     close (fd);
     size_t len;
-    unsigned char *got = (unsigned char *)s_slurp (s_path ("f"), &len);
+    unsigned char *got = (unsigned char *)test_file_get (s_path ("f"), &len);
     assert_int_equal (len, 100 + N);
     assert_memory_equal (got + 100, data, N);
     free (got);
@@ -295,7 +263,7 @@ test_a_full_disk_stops_the_write_with_efbig_after_what_fitted (void **state)
     assert_int_equal (rc, -1);
     assert_int_equal (e, EFBIG);
     close (fd);
-    s_assert_file (s_path ("f"), data, 1000);
+    test_file_expect (s_path ("f"), data, 1000);
 }
 
 static void
@@ -326,7 +294,7 @@ test_append_whole_takes_a_cut_write_back (void **state)
 {
     static unsigned char data[2000];
     s_pattern (data, sizeof data);
-    s_spit (s_path ("f"), "old line\n");
+    test_file_put (s_path ("f"), "old line\n", 9);
     int fd = open (s_path ("f"), O_WRONLY | O_APPEND);
     assert_true (fd >= 0);
     file_size_limit_t lim;
@@ -337,11 +305,11 @@ test_append_whole_takes_a_cut_write_back (void **state)
     file_size_limit_end (&lim);
     assert_int_equal (rc, -1);
     assert_int_equal (e, EFBIG);
-    s_assert_file (s_path ("f"), "old line\n", 9);
+    test_file_expect (s_path ("f"), "old line\n", 9);
     /* and a write that fits goes at the end */
     assert_int_equal (fileio_append_whole (fd, "new line\n", 9), 0);
     close (fd);
-    s_assert_file (s_path ("f"), "old line\nnew line\n", 18);
+    test_file_expect (s_path ("f"), "old line\nnew line\n", 18);
 }
 
 /* --- fsync ---------------------------------------------------------------------------- */
@@ -388,10 +356,27 @@ test_fsync_dir_syncs_that_directory_and_reports_why_it_cannot (void **state)
     errno = 0;
     assert_int_equal (fileio_fsync_dir (s_path ("missing")), -1);
     assert_int_equal (errno, ENOENT);
-    s_spit (s_path ("file"), "x");
+    test_file_put (s_path ("file"), "x", 1);
     errno = 0;
     assert_int_equal (fileio_fsync_dir (s_path ("file")), -1);
     assert_int_equal (errno, ENOTDIR);
+}
+
+static void
+test_close_sets_the_descriptor_to_minus_one_and_keeps_errno (void **state)
+{
+    int fd = open (s_path ("f"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true (fd >= 0);
+    int copy = fd;
+    errno = ENOSPC;
+    fileio_close (&fd);
+    assert_int_equal (fd, -1);
+    assert_int_equal (errno, ENOSPC);
+    assert_int_equal (fcntl (copy, F_GETFD), -1); /* really closed */
+    errno = ENOSPC;
+    fileio_close (&fd); /* and again: nothing to do */
+    assert_int_equal (fd, -1);
+    assert_int_equal (errno, ENOSPC);
 }
 
 /* --- atomic replace ------------------------------------------------------------------- */
@@ -399,12 +384,12 @@ test_fsync_dir_syncs_that_directory_and_reports_why_it_cannot (void **state)
 static void
 test_replace_fsyncs_the_file_renames_then_fsyncs_the_directory (void **state)
 {
-    s_spit (s_path ("state"), "old");
+    test_file_put (s_path ("state"), "old", 3);
     umask (022);
     s_sys.on = true;
     assert_int_equal (fileio_replace (s_path ("state"), "new contents\n", 13, 0640), 0);
     s_sys.on = false;
-    s_assert_file (s_path ("state"), "new contents\n", 13);
+    test_file_expect (s_path ("state"), "new contents\n", 13);
     assert_int_equal (access (s_path ("state.tmp"), F_OK), -1);
     char want[3][300];
     snprintf (want[0], sizeof want[0], "fsync %s/state.tmp", s_dir);
@@ -423,7 +408,7 @@ test_replace_creates_a_new_file_with_the_mode_asked_for (void **state)
     struct stat st;
     assert_int_equal (stat (s_path ("fresh"), &st), 0);
     assert_int_equal (st.st_mode & 0777, 0640);
-    s_assert_file (s_path ("fresh"), "a", 1);
+    test_file_expect (s_path ("fresh"), "a", 1);
     /* A bare relative name works too: its directory is ".". */
     char cwd[256];
     assert_non_null (getcwd (cwd, sizeof cwd));
@@ -432,7 +417,7 @@ test_replace_creates_a_new_file_with_the_mode_asked_for (void **state)
     assert_int_equal (fileio_replace ("bare", "b", 1, 0600), 0);
     s_sys.on = false;
     assert_int_equal (chdir (cwd), 0);
-    s_assert_file (s_path ("bare"), "b", 1);
+    test_file_expect (s_path ("bare"), "b", 1);
     char want[300];
     snprintf (want, sizeof want, "fsync %s", s_dir);
     assert_int_equal (s_sys.nlog, 3);
@@ -442,11 +427,11 @@ test_replace_creates_a_new_file_with_the_mode_asked_for (void **state)
 static void
 test_replace_unsynced_renames_without_any_fsync (void **state)
 {
-    s_spit (s_path ("ack"), "floor 1\n");
+    test_file_put (s_path ("ack"), "floor 1\n", 8);
     s_sys.on = true;
     assert_int_equal (fileio_replace_unsynced (s_path ("ack"), "floor 2\n", 8, 0640), 0);
     s_sys.on = false;
-    s_assert_file (s_path ("ack"), "floor 2\n", 8);
+    test_file_expect (s_path ("ack"), "floor 2\n", 8);
     assert_int_equal (s_sys.fsyncs, 0);
     assert_int_equal (s_sys.nlog, 1);
     assert_non_null (strstr (s_sys.log[0], "rename "));
@@ -457,7 +442,7 @@ test_a_replace_cut_short_by_a_full_disk_leaves_the_old_file_and_no_temporary (vo
 {
     static unsigned char data[4000];
     s_pattern (data, sizeof data);
-    s_spit (s_path ("state"), "old");
+    test_file_put (s_path ("state"), "old", 3);
     file_size_limit_t lim;
     file_size_limit_begin (&lim, 1000);
     errno = 0;
@@ -466,14 +451,14 @@ test_a_replace_cut_short_by_a_full_disk_leaves_the_old_file_and_no_temporary (vo
     file_size_limit_end (&lim);
     assert_int_equal (rc, -1);
     assert_int_equal (e, EFBIG);
-    s_assert_file (s_path ("state"), "old", 3);
+    test_file_expect (s_path ("state"), "old", 3);
     assert_int_equal (access (s_path ("state.tmp"), F_OK), -1);
 }
 
 static void
 test_a_failed_fsync_of_the_new_file_stops_before_the_rename (void **state)
 {
-    s_spit (s_path ("state"), "old");
+    test_file_put (s_path ("state"), "old", 3);
     s_sys.on = true;
     s_sys.fsync_fail = EIO;
     errno = 0;
@@ -482,14 +467,14 @@ test_a_failed_fsync_of_the_new_file_stops_before_the_rename (void **state)
     s_sys.on = false;
     for (int i = 0; i < s_sys.nlog; i++)
         assert_null (strstr (s_sys.log[i], "rename "));
-    s_assert_file (s_path ("state"), "old", 3);
+    test_file_expect (s_path ("state"), "old", 3);
     assert_int_equal (access (s_path ("state.tmp"), F_OK), -1);
 }
 
 static void
 test_a_failed_fsync_of_the_directory_is_reported (void **state)
 {
-    s_spit (s_path ("state"), "old");
+    test_file_put (s_path ("state"), "old", 3);
     s_sys.on = true;
     s_sys.dir_fsync_fail = EIO;
     errno = 0;
@@ -497,7 +482,7 @@ test_a_failed_fsync_of_the_directory_is_reported (void **state)
     assert_int_equal (errno, EIO);
     s_sys.on = false;
     /* The rename is done (the new contents are there) but not known to be durable. */
-    s_assert_file (s_path ("state"), "new", 3);
+    test_file_expect (s_path ("state"), "new", 3);
 }
 
 static void
@@ -531,7 +516,7 @@ test_readers_see_the_old_or_the_new_file_never_a_mixture (void **state)
     if (child == 0) {
         for (;;) {
             size_t len = 0;
-            char *got = s_slurp (path, &len);
+            char *got = test_file_get (path, &len);
             if (!got)
                 _exit (2); /* the name was missing for a moment */
             bool ok = (len == SMALL && memcmp (got, a, SMALL) == 0) ||
@@ -578,6 +563,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_fsync_is_retried_on_eintr_only, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
           test_fsync_dir_syncs_that_directory_and_reports_why_it_cannot, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+          test_close_sets_the_descriptor_to_minus_one_and_keeps_errno, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
           test_replace_fsyncs_the_file_renames_then_fsyncs_the_directory, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
