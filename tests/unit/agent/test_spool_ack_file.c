@@ -126,6 +126,7 @@ test_a_damaged_file_reads_back_as_floor_zero (void **state)
         "floor \n",                      /* no number */
         "floor x1\n",                    /* not a number */
         "floor 12abc\n",                 /* trailing garbage */
+        "floor 12\nfloo",                /* not ending in its newline */
         "floor -1\n",                    /* sign */
         "Floor 12\n",                    /* wrong word */
         "floor 99999999999999999999\n",  /* overflows 64 bits */
