@@ -1,7 +1,6 @@
 #include "offsets.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "mem.h"
 
@@ -26,7 +26,6 @@ typedef struct {
 
 struct offsets {
     char *path;
-    char *tmp_path;
     s_entry_t *entries;
     size_t count, cap;
     bool dirty;
@@ -124,7 +123,6 @@ offsets_open (const char *dir, char *err, size_t errlen)
     }
     offsets_t *self = xcalloc (1, sizeof *self);
     self->path = xasprintf ("%s/%s", dir, OFFSETS_FILE);
-    self->tmp_path = xasprintf ("%s/%s.tmp", dir, OFFSETS_FILE);
     s_load (self);
     return self;
 }
@@ -139,7 +137,6 @@ offsets_destroy (offsets_t **self_p)
         free (self->entries[i].name);
     free (self->entries);
     free (self->path);
-    free (self->tmp_path);
     free (self);
     *self_p = NULL;
 }
@@ -227,21 +224,6 @@ offsets_is_dirty (offsets_t *self)
     return self->dirty;
 }
 
-static int
-s_write_all (int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write (fd, data, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        data += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int
 offsets_save (offsets_t *self)
 {
@@ -275,41 +257,17 @@ offsets_save (offsets_t *self)
     size_t len = strlen (text);
     text[len] = '\n'; /* json_dumps' NUL is replaced; the length below excludes it */
 
-    int rc = -1;
-    int fd = open (self->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        log_error ("offsets",
-                   "could not save input offsets",
-                   "path=\"%s\" err=\"%s\"",
-                   self->tmp_path,
-                   strerror (errno));
-        goto out;
-    }
-    /* fsync before rename: after a crash the file holds either the old positions or the
-       new ones, never an empty or partial file. */
-    if (s_write_all (fd, text, len + 1) != 0 || fsync (fd) != 0) {
-        log_error ("offsets",
-                   "could not save input offsets",
-                   "path=\"%s\" err=\"%s\"",
-                   self->tmp_path,
-                   strerror (errno));
-        close (fd);
-        unlink (self->tmp_path);
-        goto out;
-    }
-    close (fd);
-    if (rename (self->tmp_path, self->path) != 0) {
+    /* Replaced atomically and durably (file, rename, directory): after a crash the file
+       holds either the old positions or the new ones, never an empty or partial file. */
+    int rc = fileio_replace (self->path, text, len + 1, 0644);
+    if (rc != 0)
         log_error ("offsets",
                    "could not save input offsets",
                    "path=\"%s\" err=\"%s\"",
                    self->path,
                    strerror (errno));
-        unlink (self->tmp_path);
-        goto out;
-    }
-    self->dirty = false;
-    rc = 0;
-out:
+    else
+        self->dirty = false;
     free (text);
     return rc;
 }

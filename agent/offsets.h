@@ -5,9 +5,10 @@
    (truncated or replaced) is read again from the start. The name is kept for the log.
 
    The caller saves a position only once the spool records of every line before it are
-   durable (see agent.c), and the file is replaced atomically (write, fsync, rename), so
-   a crash leaves either the old or the new positions: at worst the lines of the last
-   group commit are read again, and the collector reports them as duplicates. */
+   durable (see agent.c), and the file is replaced atomically and durably (write, fsync,
+   rename, fsync of the directory: common/fileio.h), so a crash leaves either the old or
+   the new positions: at worst the lines of the last group commit are read again, and
+   the collector reports them as duplicates. */
 #ifndef PARLEY_OFFSETS_H
 #define PARLEY_OFFSETS_H
 #include "parley.h"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "mem.h"
 
@@ -79,22 +80,8 @@ rejects_close (rejects_t **self_p)
 static int
 s_append (rejects_t *self, const char *text, size_t len)
 {
-    off_t start = lseek (self->fd, 0, SEEK_END);
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write (self->fd, text + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = w < 0 ? errno : ENOSPC;
-            if (done > 0 && start >= 0 && ftruncate (self->fd, start) != 0) {
-                /* still torn: the reader of the file sees one bad line, not more */
-            }
-            errno = e;
-            return -1;
-        }
-        done += (size_t) w;
-    }
+    if (fileio_append_whole (self->fd, text, len) != 0)
+        return -1;
     self->dirty = true;
     self->count++;
     return 0;
@@ -185,7 +172,7 @@ rejects_sync (rejects_t *self)
     int rc = self->head ? s_flush_backlog (self) : 0;
     if (!self->dirty)
         return rc;
-    if (fdatasync (self->fd) != 0) {
+    if (fileio_fdatasync (self->fd) != 0) {
         log_error ("rejects",
                    "could not fsync rejected.jsonl",
                    "path=\"%s\" err=\"%s\"",

@@ -10,30 +10,13 @@
    records are read back from disk as the sender needs them. */
 #ifndef PARLEY_SPOOL_H
 #define PARLEY_SPOOL_H
+#include "parley.h"
+#include "spool_types.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "parley.h"
-
-#define SPOOL_RECORD_MAX (64 * 1024)
-/* Bytes each record takes on disk besides its payload (magic, length, id, checksum). */
-#define SPOOL_RECORD_HEADER 20
 
 typedef struct spool spool_t;
-
-typedef struct {
-    uint64_t max_bytes;      /* bound on unacknowledged bytes on disk (--spool-max), default 1 GiB */
-    uint64_t segment_bytes;  /* segment size, default 64 MiB */
-    int fsync_interval_ms;   /* group commit: at most this long between fsyncs, default 50 */
-    uint32_t fsync_records;  /* … or this many records, default 1000 */
-    bool fsync_always;       /* --fsync always: fsync after every append */
-} spool_options_t;
-
-typedef enum {
-    SPOOL_OK = 0,
-    SPOOL_ERROR = -1, /* I/O error: errno is set and the reason logged; nothing was appended */
-    SPOOL_FULL = -2,  /* appending would pass max_bytes: nothing was appended */
-} spool_status_t;
 
 void spool_options_defaults (spool_options_t *opts);
 
@@ -46,7 +29,7 @@ void spool_close (spool_t **self_p);
 /* Appends one record (1 ≤ len ≤ SPOOL_RECORD_MAX) and sets *id to its id. The record is
    durable after the next sync (spool_sync, or spool_sync_if_due by policy). */
 spool_status_t spool_append (spool_t *self, const void *data, size_t len, uint64_t *id)
-    PARLEY_MUST_CHECK;
+  PARLEY_MUST_CHECK;
 /* fsyncs what was appended. Returns 0, or -1 on I/O error. */
 int spool_sync (spool_t *self) PARLEY_MUST_CHECK;
 /* Syncs if the group-commit policy says it is time; returns 0, or -1 on I/O error. */
@@ -59,8 +42,7 @@ uint64_t spool_durable_id (spool_t *self);
 /* Reads the next record not yet read since open, in id order, into *data (valid until the
    next spool call; do not free). Returns 1 with a record, 0 when every appended record has
    been read, -1 on I/O error. Damaged records are quarantined and skipped, not returned. */
-int spool_read_next (spool_t *self, uint64_t *id, const void **data, size_t *len)
-    PARLEY_MUST_CHECK;
+int spool_read_next (spool_t *self, uint64_t *id, const void **data, size_t *len) PARLEY_MUST_CHECK;
 
 /* Marks records first..last acknowledged (any order, any overlap). Segments all of whose
    records are acknowledged are deleted. The acknowledged floor is saved so a restart
@@ -79,21 +61,6 @@ uint64_t spool_pending_bytes (spool_t *self);
    order are not returned again). For a sender that prefers re-reading to holding sent
    records in memory. */
 void spool_rewind (spool_t *self);
-
-/* What the spool has done since open, for logs, the --once summary and tests. */
-typedef struct {
-    uint64_t appended;            /* records appended */
-    uint64_t fsyncs;              /* fsync/fdatasync calls on segment files */
-    uint64_t quarantined_bytes;   /* damaged bytes set aside (copied to DIR/quarantine/) */
-    uint64_t quarantined_records; /* ids lost with them (from the gap in ids; 0 if unknown) */
-    uint64_t torn_bytes_cut;      /* torn tail cut at open */
-    uint64_t segments;            /* segment files now */
-    uint64_t disk_bytes;          /* their total size */
-    uint64_t floor;               /* every id ≤ floor is acknowledged */
-    uint64_t last_id;             /* highest id given out */
-    uint64_t in_flight;           /* records read and above the floor */
-    uint64_t ack_ranges;          /* acknowledged ranges held above the floor */
-} spool_stats_t;
 
 void spool_get_stats (spool_t *self, spool_stats_t *stats);
 

@@ -1,10 +1,10 @@
 /* spool_bench: appends per second into the agent's spool under each fsync policy, then
    how fast the records read back and acknowledge. Not a test; the numbers go in
-   docs/SPOOL.md. Build and run (from the top of the tree, after a normal build):
+   docs/SPOOL.md. CMake builds it with the rest (bench/CMakeLists.txt); from the top of
+   the tree:
 
-     cc -O2 -std=c11 -D_GNU_SOURCE -Iagent -Icommon bench/spool_bench.c \
-        build/agent/libparley_agent_core.a build/common/libparley_common.a -lz -o build/spool_bench
-     build/spool_bench [DIR [RECORDS [BYTES]]]     (defaults: a new /tmp dir, 200000, 300)
+     cmake --build build -j2 --target spool_bench
+     build/bench/spool_bench [DIR [RECORDS [BYTES]]]   (defaults: a new /tmp dir, 200000, 300)
 
    DIR is emptied of its spool first; use a directory on the disk the agent will use. */
 #include <errno.h>

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "offsets.h"
+#include "file_size_limit.h"
 
 typedef struct {
     char dir[64];
@@ -194,6 +195,33 @@ test_nothing_saved_when_nothing_changed (void **state)
     offsets_destroy (&o);
 }
 
+/* A save the disk cannot take fails, stays dirty (so it is tried again), and leaves the
+   old positions in place with no temporary file behind. */
+static void
+test_a_failed_save_keeps_the_old_positions (void **state)
+{
+    s_fixture_t *fx = *state;
+    s_write (fx->file, "a\nb\nc\n");
+    s_save (fx, fx->file, 2, 1);
+    offsets_t *o = s_open (fx);
+    int fd = open (fx->file, O_RDONLY);
+    uint64_t off, ln;
+    offsets_resume (o, fx->file, fd, &off, &ln);
+    offsets_update (o, fx->file, fd, 6, 3);
+    file_size_limit_t full;
+    file_size_limit_begin (&full, 10);
+    int rc = offsets_save (o);
+    file_size_limit_end (&full);
+    assert_int_equal (rc, -1);
+    assert_true (offsets_is_dirty (o));
+    close (fd);
+    offsets_destroy (&o);
+    char tmp[160];
+    snprintf (tmp, sizeof tmp, "%s/%s.tmp", fx->dir, OFFSETS_FILE);
+    assert_int_equal (access (tmp, F_OK), -1);
+    s_expect_resume (fx, fx->file, 2, 1);
+}
+
 static void
 test_missing_directory_is_refused (void **state)
 {
@@ -226,6 +254,8 @@ main (void)
           test_damaged_offsets_file_means_reading_from_the_start, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
           test_nothing_saved_when_nothing_changed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+          test_a_failed_save_keeps_the_old_positions, s_setup, s_teardown),
         cmocka_unit_test (test_missing_directory_is_refused),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
