@@ -94,8 +94,8 @@ commands_run (const query_options_t *opts)
     }
     unsigned stray = opts->given & ~(def->options | QOPT_DB);
     if (stray) {
-        fprintf (stderr, "parley: option %s does not apply to %s\n", query_options_name (stray & -stray),
-                 def->name);
+        options_error (&query_options_spec, stderr, "option --%s does not apply to %s",
+                       options_name (&query_options_spec, stray & -stray), def->name);
         return QUERY_EXIT_USAGE;
     }
     if (def->run == cmd_report && !opts->html) {
