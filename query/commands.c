@@ -17,6 +17,7 @@
 #include "query_db.h"
 #include "render.h"
 #include "report.h"
+#include "rfc3339.h"
 #include "number.h"
 
 /* ---- the command table -------------------------------------------------------------- */
@@ -846,13 +847,13 @@ cmd_target (command_ctx_t *ctx)
             fprintf (stderr, "parley: the target must be a positive whole number, not \"%s\"\n", text);
             return QUERY_EXIT_USAGE;
         }
-        if (ctx->opts->by) {
-            int y, m, d;
-            char tail;
-            if (strlen (ctx->opts->by) != 10 || sscanf (ctx->opts->by, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) {
-                fprintf (stderr, "parley: --by wants a date as YYYY-MM-DD, not \"%s\"\n", ctx->opts->by);
-                return QUERY_EXIT_USAGE;
-            }
+        const char *by = ctx->opts->by;
+        int32_t days;
+        rfc3339_status_t date = by ? rfc3339_parse_date (by, strlen (by), &days) : RFC3339_OK;
+        if (date != RFC3339_OK) {
+            options_error (&query_options_spec, stderr, "invalid --by \"%s\"%s (expected a date as YYYY-MM-DD)",
+                           by, date == RFC3339_BAD_DATE ? ": no such day" : "");
+            return QUERY_EXIT_USAGE;
         }
         const char *params[] = {text, ctx->opts->by};
         if (query_db_exec (ctx->conn, "SELECT parley.set_target($1::integer, $2::date)", 2, params) < 0)
