@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
+#include "stakeholder.h"
 #include "render.h"
 #include "report.h"
 
@@ -239,10 +239,10 @@ static void
 test_stance_words (void **state)
 {
     (void) state;
-    assert_string_equal (commands_stance_word (-2), "opposed");
-    assert_string_equal (commands_stance_word (-1), "sceptical");
-    assert_string_equal (commands_stance_word (2), "champion");
-    assert_null (commands_stance_word (3));
+    assert_string_equal (stakeholder_stance_word (-2), "opposed");
+    assert_string_equal (stakeholder_stance_word (-1), "sceptical");
+    assert_string_equal (stakeholder_stance_word (2), "champion");
+    assert_null (stakeholder_stance_word (3));
 }
 
 int
