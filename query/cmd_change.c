@@ -17,29 +17,46 @@
 #include "render.h"
 #include "rfc3339.h"
 
+/* What target N --by DATE may set: a target from 1 to 100 million, a real calendar day. */
+#define S_TARGET_MAX 100000000
+
+int
+cmd_target_check (const query_options_t *opts)
+{
+    if (opts->by && opts->nargs == 0) {
+        options_error (&query_options_spec,
+                       stderr,
+                       "--by needs a target too (usage: parley target N --by YYYY-MM-DD)");
+        return QUERY_EXIT_USAGE;
+    }
+    long n;
+    if (opts->nargs == 1 && number_parse (opts->args[0], 1, S_TARGET_MAX, &n) != 0) {
+        options_error (&query_options_spec,
+                       stderr,
+                       "the target must be a whole number from 1 to %d, not \"%s\"",
+                       S_TARGET_MAX,
+                       opts->args[0]);
+        return QUERY_EXIT_USAGE;
+    }
+    int32_t days;
+    rfc3339_status_t date =
+      opts->by ? rfc3339_parse_date (opts->by, strlen (opts->by), &days) : RFC3339_OK;
+    if (date != RFC3339_OK) {
+        options_error (&query_options_spec,
+                       stderr,
+                       "invalid --by \"%s\"%s (expected a date as YYYY-MM-DD)",
+                       opts->by,
+                       date == RFC3339_BAD_DATE ? ": no such day" : "");
+        return QUERY_EXIT_USAGE;
+    }
+    return QUERY_EXIT_OK;
+}
+
 int
 cmd_target (command_ctx_t *ctx)
 {
     if (ctx->opts->nargs == 1) {
-        const char *text = ctx->opts->args[0];
-        long n;
-        if (number_parse (text, 1, 100000000, &n) != 0) {
-            fprintf (
-              stderr, "parley: the target must be a positive whole number, not \"%s\"\n", text);
-            return QUERY_EXIT_USAGE;
-        }
-        const char *by = ctx->opts->by;
-        int32_t days;
-        rfc3339_status_t date = by ? rfc3339_parse_date (by, strlen (by), &days) : RFC3339_OK;
-        if (date != RFC3339_OK) {
-            options_error (&query_options_spec,
-                           stderr,
-                           "invalid --by \"%s\"%s (expected a date as YYYY-MM-DD)",
-                           by,
-                           date == RFC3339_BAD_DATE ? ": no such day" : "");
-            return QUERY_EXIT_USAGE;
-        }
-        const char *params[] = { text, ctx->opts->by };
+        const char *params[] = { ctx->opts->args[0], ctx->opts->by };
         if (query_db_exec (
               ctx->conn, "SELECT parley.set_target($1::integer, $2::date)", 2, params) < 0)
             return QUERY_EXIT_FAIL;
@@ -61,6 +78,18 @@ cmd_target (command_ctx_t *ctx)
     }
     resultset_destroy (&rs);
     return QUERY_EXIT_OK;
+}
+
+int
+cmd_mps_check (const query_options_t *opts)
+{
+    if (strcmp (opts->args[0], "load") == 0)
+        return QUERY_EXIT_OK;
+    options_error (&query_options_spec,
+                   stderr,
+                   "unknown mps command \"%s\" (usage: parley mps load FILE)",
+                   opts->args[0]);
+    return QUERY_EXIT_USAGE;
 }
 
 int

@@ -100,6 +100,15 @@ cmd_export (command_ctx_t *ctx)
 }
 
 int
+cmd_report_check (const query_options_t *opts)
+{
+    if (opts->html)
+        return QUERY_EXIT_OK;
+    options_error (&query_options_spec, stderr, "report needs --html FILE");
+    return QUERY_EXIT_USAGE;
+}
+
+int
 cmd_report (command_ctx_t *ctx)
 {
     const char *path = ctx->opts->html;

@@ -257,19 +257,30 @@ cmd_associations (command_ctx_t *ctx)
 }
 
 int
+cmd_stakeholders_check (const query_options_t *opts)
+{
+    int stance;
+    bool unknown;
+    if (!opts->stance || stakeholder_parse_stance (opts->stance, &stance, &unknown) == 0)
+        return QUERY_EXIT_OK;
+    options_error (&query_options_spec,
+                   stderr,
+                   "unknown stance \"%s\" (use opposed, sceptical, neutral, supportive, "
+                   "champion, unknown or -2..2)",
+                   opts->stance);
+    return QUERY_EXIT_USAGE;
+}
+
+int
 cmd_stakeholders (command_ctx_t *ctx)
 {
     int stance = 0;
     bool unknown = false;
     char *stance_text = NULL;
     if (ctx->opts->stance) {
-        if (stakeholder_parse_stance (ctx->opts->stance, &stance, &unknown) < 0) {
-            fprintf (stderr,
-                     "parley: unknown stance \"%s\" (use opposed, sceptical, neutral, supportive, "
-                     "champion, unknown or -2..2)\n",
-                     ctx->opts->stance);
+        /* cmd_stakeholders_check has refused what does not parse. */
+        if (stakeholder_parse_stance (ctx->opts->stance, &stance, &unknown) != 0)
             return QUERY_EXIT_USAGE;
-        }
         if (!unknown)
             stance_text = xasprintf ("%d", stance);
     }

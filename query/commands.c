@@ -5,47 +5,66 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "query_db.h"
 
+/* A command: its name and arguments, the options it takes, how it runs. Fields left out
+   are zero: no arguments, no options but --db, read-only, no check. */
 typedef struct {
     const char *name;
-    const char *args; /* for --help, after the name */
-    int min_args, max_args;
-    unsigned options; /* QOPT_* bits it accepts besides --db */
-    int writes;       /* runs in a read-write transaction when given arguments */
+    const char *args;       /* for --help and usage messages, after the name */
+    int min_args, max_args; /* how many arguments */
+    unsigned options;       /* QOPT_* bits it accepts besides --db */
+    bool writes;            /* runs in a read-write transaction when given arguments */
     int (*run) (command_ctx_t *ctx);
+    command_check_fn *check; /* or NULL: the checks the table cannot state */
     const char *help;
 } command_def_t;
 
 /* clang-format off */
 static const command_def_t s_commands[] = {
-    { "progress", "", 0, 0, QOPT_FORMAT, 0, cmd_progress,
-      "conversations against the target, constituencies reached, MPs engaged, projection" },
-    { "constituency", "CODE-OR-NAME", 1, 1, QOPT_FORMAT, 0, cmd_constituency,
-      "one constituency: its figures, topics and stakeholders" },
-    { "gaps", "[--region R]", 0, 0, QOPT_FORMAT | QOPT_REGION, 0, cmd_gaps,
-      "constituencies with no conversation, and those whose MP has not been spoken to" },
-    { "constituencies", "[--region R] [--limit N]", 0, 0, QOPT_FORMAT | QOPT_REGION | QOPT_LIMIT, 0,
-      cmd_constituencies, "constituencies with the most conversations first" },
-    { "regions", "", 0, 0, QOPT_FORMAT, 0, cmd_regions, "figures by region and nation" },
-    { "topics", "[--limit N]", 0, 0, QOPT_FORMAT | QOPT_LIMIT, 0, cmd_topics,
-      "topics across all constituencies, most discussed first" },
-    { "associations", "", 0, 0, QOPT_FORMAT, 0, cmd_associations, "figures by housing association" },
-    { "stakeholders", "[--stance S] [--limit N]", 0, 0, QOPT_FORMAT | QOPT_STANCE | QOPT_LIMIT, 0,
-      cmd_stakeholders, "people spoken to, with their latest stance and the one before" },
-    { "mismatches", "", 0, 0, QOPT_FORMAT, 0, cmd_mismatches,
-      "conversations with role mp naming someone other than the sitting MP" },
-    { "export", "VIEW", 1, 1, QOPT_FORMAT, 0, cmd_export, "a whole view as CSV (or --format json)" },
-    { "target", "[N [--by YYYY-MM-DD]]", 0, 1, QOPT_FORMAT | QOPT_BY, 1, cmd_target,
-      "show the target and deadline, or set them" },
-    { "mps", "load FILE", 2, 2, 0, 1, cmd_mps, "replace the sitting MPs list from a CSV file" },
-    { "report", "--html FILE", 0, 0, QOPT_HTML, 0, cmd_report,
-      "write a self-contained HTML report with a hex map" },
+    { .name = "progress", .args = "", .options = QOPT_FORMAT, .run = cmd_progress,
+      .help = "conversations against the target, constituencies reached, MPs engaged, "
+              "projection" },
+    { .name = "constituency", .args = "CODE-OR-NAME", .min_args = 1, .max_args = 1,
+      .options = QOPT_FORMAT, .run = cmd_constituency,
+      .help = "one constituency: its figures, topics and stakeholders" },
+    { .name = "gaps", .args = "[--region R]", .options = QOPT_FORMAT | QOPT_REGION,
+      .run = cmd_gaps,
+      .help = "constituencies with no conversation, and those whose MP has not been spoken to" },
+    { .name = "constituencies", .args = "[--region R] [--limit N]",
+      .options = QOPT_FORMAT | QOPT_REGION | QOPT_LIMIT, .run = cmd_constituencies,
+      .help = "constituencies with the most conversations first" },
+    { .name = "regions", .args = "", .options = QOPT_FORMAT, .run = cmd_regions,
+      .help = "figures by region and nation" },
+    { .name = "topics", .args = "[--limit N]", .options = QOPT_FORMAT | QOPT_LIMIT,
+      .run = cmd_topics, .help = "topics across all constituencies, most discussed first" },
+    { .name = "associations", .args = "", .options = QOPT_FORMAT, .run = cmd_associations,
+      .help = "figures by housing association" },
+    { .name = "stakeholders", .args = "[--stance S] [--limit N]",
+      .options = QOPT_FORMAT | QOPT_STANCE | QOPT_LIMIT, .run = cmd_stakeholders,
+      .check = cmd_stakeholders_check,
+      .help = "people spoken to, with their latest stance and the one before" },
+    { .name = "mismatches", .args = "", .options = QOPT_FORMAT, .run = cmd_mismatches,
+      .help = "conversations with role mp naming someone other than the sitting MP" },
+    { .name = "export", .args = "VIEW", .min_args = 1, .max_args = 1, .options = QOPT_FORMAT,
+      .run = cmd_export, .help = "a whole view as CSV (or --format json)" },
+    { .name = "target", .args = "[N [--by YYYY-MM-DD]]", .max_args = 1,
+      .options = QOPT_FORMAT | QOPT_BY, .writes = true, .run = cmd_target,
+      .check = cmd_target_check, .help = "show the target and deadline, or set them" },
+    { .name = "mps", .args = "load FILE", .min_args = 2, .max_args = 2, .writes = true,
+      .run = cmd_mps, .check = cmd_mps_check,
+      .help = "replace the sitting MPs list from a CSV file" },
+    { .name = "report", .args = "--html FILE", .options = QOPT_HTML, .run = cmd_report,
+      .check = cmd_report_check, .help = "write a self-contained HTML report with a hex map" },
 };
 /* clang-format on */
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
+
+/* The width of --help's column of commands and their arguments. */
+#define S_HELP_LEFT 34
 
 void
 commands_help (FILE *out)
@@ -58,42 +77,60 @@ commands_help (FILE *out)
                   s_commands[i].name,
                   *s_commands[i].args ? " " : "",
                   s_commands[i].args);
-        fprintf (out, "  %-34s %s\n", left, s_commands[i].help);
+        if (strlen (left) > S_HELP_LEFT) /* the help on a line of its own */
+            fprintf (out, "  %s\n  %-*s %s\n", left, S_HELP_LEFT, "", s_commands[i].help);
+        else
+            fprintf (out, "  %-*s %s\n", S_HELP_LEFT, left, s_commands[i].help);
     }
+}
+
+/* The command's arguments, or the one line saying what is wrong with them. */
+static int
+s_check_args (const command_def_t *def, const query_options_t *opts)
+{
+    const char *space = *def->args ? " " : "";
+    if (opts->nargs > def->max_args)
+        options_error (&query_options_spec,
+                       stderr,
+                       "too many arguments for %s: \"%s\" (usage: parley %s%s%s)",
+                       def->name,
+                       opts->args[def->max_args],
+                       def->name,
+                       space,
+                       def->args);
+    else if (opts->nargs < def->min_args)
+        options_error (&query_options_spec,
+                       stderr,
+                       "%s needs %s (usage: parley %s%s%s)",
+                       def->name,
+                       def->args,
+                       def->name,
+                       space,
+                       def->args);
+    else
+        return QUERY_EXIT_OK;
+    return QUERY_EXIT_USAGE;
 }
 
 int
 commands_run (const query_options_t *opts)
 {
-    if (!opts->command) {
-        fprintf (stderr, "parley: no command given (try parley --help)\n");
-        return QUERY_EXIT_USAGE;
-    }
     const command_def_t *def = NULL;
-    for (size_t i = 0; i < NCOMMANDS; i++)
+    for (size_t i = 0; opts->command && i < NCOMMANDS; i++)
         if (strcmp (s_commands[i].name, opts->command) == 0)
             def = &s_commands[i];
     if (!def) {
-        fprintf (stderr, "parley: unknown command \"%s\" (try parley --help)\n", opts->command);
-        return QUERY_EXIT_USAGE;
-    }
-    if (opts->nargs < def->min_args || opts->nargs > def->max_args) {
-        if (opts->nargs > def->max_args)
-            fprintf (stderr,
-                     "parley: too many arguments for %s: \"%s\" (usage: parley %s %s)\n",
-                     def->name,
-                     opts->args[def->max_args],
-                     def->name,
-                     def->args);
+        if (opts->command)
+            options_error (&query_options_spec,
+                           stderr,
+                           "unknown command \"%s\" (see parley --help)",
+                           opts->command);
         else
-            fprintf (stderr,
-                     "parley: %s needs %s (usage: parley %s %s)\n",
-                     def->name,
-                     def->args,
-                     def->name,
-                     def->args);
+            options_error (&query_options_spec, stderr, "no command given (see parley --help)");
         return QUERY_EXIT_USAGE;
     }
+    if (s_check_args (def, opts) != QUERY_EXIT_OK)
+        return QUERY_EXIT_USAGE;
     unsigned stray = opts->given & ~(def->options | QOPT_DB);
     if (stray) {
         options_error (&query_options_spec,
@@ -103,27 +140,14 @@ commands_run (const query_options_t *opts)
                        def->name);
         return QUERY_EXIT_USAGE;
     }
-    if (def->run == cmd_report && !opts->html) {
-        fprintf (stderr, "parley: report needs --html FILE\n");
+    if (def->check && def->check (opts) != QUERY_EXIT_OK)
         return QUERY_EXIT_USAGE;
-    }
-    if (def->run == cmd_mps && strcmp (opts->args[0], "load") != 0) {
-        fprintf (stderr,
-                 "parley: unknown mps command \"%s\" (usage: parley mps load FILE)\n",
-                 opts->args[0]);
-        return QUERY_EXIT_USAGE;
-    }
-    if (opts->by && opts->nargs == 0) {
-        fprintf (stderr,
-                 "parley: --by needs a target too (usage: parley target N --by YYYY-MM-DD)\n");
-        return QUERY_EXIT_USAGE;
-    }
 
     PGconn *conn = query_db_connect (opts->db);
     if (!conn)
         return QUERY_EXIT_FAIL;
     int status = QUERY_EXIT_FAIL;
-    int writes = def->writes && opts->nargs > 0;
+    bool writes = def->writes && opts->nargs > 0;
     if (query_db_begin (conn, writes) == 0) {
         command_ctx_t ctx = { .opts = opts, .conn = conn, .out = stdout };
         status = def->run (&ctx);

@@ -22,6 +22,11 @@ typedef struct {
     FILE *out;
 } command_ctx_t;
 
+/* A command's checks of its arguments and options that the table cannot state, made
+   before connecting, so bad usage never waits for a database: QUERY_EXIT_OK, or
+   QUERY_EXIT_USAGE with the one line printed. */
+typedef int (command_check_fn) (const query_options_t *opts);
+
 /* cmd_summary.c */
 int cmd_progress (command_ctx_t *ctx);
 int cmd_constituency (command_ctx_t *ctx);
@@ -32,13 +37,17 @@ int cmd_regions (command_ctx_t *ctx);
 int cmd_topics (command_ctx_t *ctx);
 int cmd_associations (command_ctx_t *ctx);
 int cmd_stakeholders (command_ctx_t *ctx);
+command_check_fn cmd_stakeholders_check; /* --stance */
 int cmd_mismatches (command_ctx_t *ctx);
 /* cmd_change.c */
 int cmd_target (command_ctx_t *ctx);
+command_check_fn cmd_target_check; /* N and --by */
 int cmd_mps (command_ctx_t *ctx);
+command_check_fn cmd_mps_check; /* "load" */
 /* cmd_export.c */
 int cmd_export (command_ctx_t *ctx);
 int cmd_report (command_ctx_t *ctx);
+command_check_fn cmd_report_check; /* --html */
 
 /* Checks the command's arguments and options, connects, runs it in its transaction and
    commits. Returns the exit status. */

@@ -638,7 +638,9 @@ def t_usage_and_errors(p, truth, db):
         check(cmd in r.text, "--help lists %s" % cmd)
     for args in ([], ["frobnicate"], ["progress", "--bogus"], ["progress", "--format", "xml"],
                  ["constituency"], ["regions", "extra"], ["progress", "--region", "Wales"], ["report"],
-                 ["--format"], ["mps", "unload", "x"]):
+                 ["--format"], ["mps", "unload", "x"],
+                 # checked before connecting: bad usage never waits for a database
+                 ["target", "10", "--by", "2026-02-30"], ["target", "many"], ["stakeholders", "--stance", "grumpy"]):
         r = p.run(*args, db=False)
         check_eq(r.returncode, 2, "parley %s exit status" % " ".join(args))
         lines = r.err.splitlines()
