@@ -148,112 +148,131 @@ cmd_gaps (command_ctx_t *ctx)
     return QUERY_EXIT_OK;
 }
 
+/* A listing: runs sql with its parameters, shapes the table and writes the rows in the
+   format asked for (empty: the table's note when there are none). */
+static int
+s_list (command_ctx_t *ctx,
+        const char *sql,
+        int nparams,
+        const char *const *params,
+        const columns_shape_t *shape,
+        size_t nshape,
+        const char *empty)
+{
+    resultset_t *rs = query_db_resultset (ctx->conn, sql, nparams, params);
+    if (!rs)
+        return QUERY_EXIT_FAIL;
+    columns_shape (rs, shape, nshape);
+    render_write (rs, ctx->opts->format, ctx->out, empty);
+    resultset_destroy (&rs);
+    return QUERY_EXIT_OK;
+}
+
 int
 cmd_constituencies (command_ctx_t *ctx)
 {
+    static const columns_shape_t shape[] = {
+        { "constituency_code", .label = "Code" },
+        { "constituency_name", .label = "Constituency", .min_width = 24 },
+        { "region", .flags = COLUMNS_HIDE },
+        { "follow_ups", .flags = COLUMNS_HIDE },
+        { "conversations", .label = "Conv." },
+        { "mp_conversations", .label = "MP" },
+        { "associations", .label = "Assoc" },
+        { "mean_stance", .label = "Stance" },
+        { "last_on", .label = "Last" },
+    };
     char *region = NULL;
     if (ctx->opts->region && !(region = s_find_region (ctx, ctx->opts->region)))
         return QUERY_EXIT_FAIL;
     char *limit = s_limit_text (ctx->opts);
     const char *params[] = { region, limit };
-    resultset_t *rs =
-      query_db_resultset (ctx->conn,
-                          "SELECT constituency_code, constituency_name, region, conversations,"
-                          "       mp_conversations, associations,"
-                          "       round(mean_stance, 2) AS mean_stance, follow_ups, last_on"
-                          "  FROM parley.constituency_summary"
-                          " WHERE $1::text IS NULL OR region = $1"
-                          " ORDER BY conversations DESC, constituency_name LIMIT $2::bigint",
-                          2,
-                          params);
+    int status = s_list (ctx,
+                         "SELECT constituency_code, constituency_name, region, conversations,"
+                         "       mp_conversations, associations,"
+                         "       round(mean_stance, 2) AS mean_stance, follow_ups, last_on"
+                         "  FROM parley.constituency_summary"
+                         " WHERE $1::text IS NULL OR region = $1"
+                         " ORDER BY conversations DESC, constituency_name LIMIT $2::bigint",
+                         2,
+                         params,
+                         shape,
+                         COLUMNS_COUNT (shape),
+                         "No constituencies match.");
     free (region);
     free (limit);
-    if (!rs)
-        return QUERY_EXIT_FAIL;
-    columns_label (rs, "constituency_code", "Code");
-    columns_label (rs, "constituency_name", "Constituency");
-    columns_min_width (rs, "constituency_name", 24);
-    columns_hide (rs, "region");
-    columns_hide (rs, "follow_ups");
-    columns_label (rs, "conversations", "Conv.");
-    columns_label (rs, "mp_conversations", "MP");
-    columns_label (rs, "associations", "Assoc");
-    columns_label (rs, "mean_stance", "Stance");
-    columns_label (rs, "last_on", "Last");
-    render_write (rs, ctx->opts->format, ctx->out, "No constituencies match.");
-    resultset_destroy (&rs);
-    return QUERY_EXIT_OK;
+    return status;
 }
 
 int
 cmd_regions (command_ctx_t *ctx)
 {
-    resultset_t *rs = query_db_resultset (
-      ctx->conn,
-      "SELECT region, country, constituencies, constituencies_reached, mps_engaged, conversations"
-      "  FROM parley.region_summary ORDER BY country, region",
-      0,
-      NULL);
-    if (!rs)
-        return QUERY_EXIT_FAIL;
-    columns_label (rs, "region", "Region");
-    /* The region says it: a nation outside England is its own region. */
-    columns_hide (rs, "country");
-    columns_label (rs, "constituencies", "Seats");
-    columns_label (rs, "constituencies_reached", "Reached");
-    columns_label (rs, "mps_engaged", "MPs engaged");
-    columns_label (rs, "conversations", "Conversations");
-    render_write (rs, ctx->opts->format, ctx->out, "No regions.");
-    resultset_destroy (&rs);
-    return QUERY_EXIT_OK;
+    static const columns_shape_t shape[] = {
+        { "region", .label = "Region" },
+        /* The region says it: a nation outside England is its own region. */
+        { "country", .flags = COLUMNS_HIDE },
+        { "constituencies", .label = "Seats" },
+        { "constituencies_reached", .label = "Reached" },
+        { "mps_engaged", .label = "MPs engaged" },
+        { "conversations", .label = "Conversations" },
+    };
+    return s_list (ctx,
+                   "SELECT region, country, constituencies, constituencies_reached, mps_engaged,"
+                   "       conversations"
+                   "  FROM parley.region_summary ORDER BY country, region",
+                   0,
+                   NULL,
+                   shape,
+                   COLUMNS_COUNT (shape),
+                   "No regions.");
 }
 
 int
 cmd_topics (command_ctx_t *ctx)
 {
+    static const columns_shape_t shape[] = {
+        { "topic", .label = "Topic" },
+        { "conversations", .label = "Conversations" },
+        { "constituencies", .label = "Constituencies" },
+    };
     char *limit = s_limit_text (ctx->opts);
     const char *params[] = { limit };
-    resultset_t *rs = query_db_resultset (
-      ctx->conn,
+    int status = s_list (
+      ctx,
       "SELECT topic, sum(conversations)::bigint AS conversations, count(*) AS constituencies"
       "  FROM parley.constituency_topics WHERE conversations > 0"
       " GROUP BY topic ORDER BY 2 DESC, topic LIMIT $1::bigint",
       1,
-      params);
+      params,
+      shape,
+      COLUMNS_COUNT (shape),
+      "No topics yet.");
     free (limit);
-    if (!rs)
-        return QUERY_EXIT_FAIL;
-    columns_label (rs, "topic", "Topic");
-    columns_label (rs, "conversations", "Conversations");
-    columns_label (rs, "constituencies", "Constituencies");
-    render_write (rs, ctx->opts->format, ctx->out, "No topics yet.");
-    resultset_destroy (&rs);
-    return QUERY_EXIT_OK;
+    return status;
 }
 
 int
 cmd_associations (command_ctx_t *ctx)
 {
-    resultset_t *rs = query_db_resultset (
-      ctx->conn,
-      "SELECT association_id, association_name, conversations, constituencies_reached,"
-      "       mps_spoken_to, first_on, last_on"
-      "  FROM parley.association_summary ORDER BY conversations DESC, association_id",
-      0,
-      NULL);
-    if (!rs)
-        return QUERY_EXIT_FAIL;
-    columns_label (rs, "association_id", "Association");
-    columns_min_width (rs, "association_id", 32); /* ids are at most 32 characters: never cut one */
-    columns_label (rs, "association_name", "Name");
-    columns_label (rs, "conversations", "Conv.");
-    columns_label (rs, "constituencies_reached", "Reached");
-    columns_label (rs, "mps_spoken_to", "MPs");
-    columns_label (rs, "first_on", "First");
-    columns_label (rs, "last_on", "Last");
-    render_write (rs, ctx->opts->format, ctx->out, "No associations yet.");
-    resultset_destroy (&rs);
-    return QUERY_EXIT_OK;
+    static const columns_shape_t shape[] = {
+        /* Ids are at most 32 characters: never cut one. */
+        { "association_id", .label = "Association", .min_width = 32 },
+        { "association_name", .label = "Name" },
+        { "conversations", .label = "Conv." },
+        { "constituencies_reached", .label = "Reached" },
+        { "mps_spoken_to", .label = "MPs" },
+        { "first_on", .label = "First" },
+        { "last_on", .label = "Last" },
+    };
+    return s_list (ctx,
+                   "SELECT association_id, association_name, conversations, constituencies_reached,"
+                   "       mps_spoken_to, first_on, last_on"
+                   "  FROM parley.association_summary ORDER BY conversations DESC, association_id",
+                   0,
+                   NULL,
+                   shape,
+                   COLUMNS_COUNT (shape),
+                   "No associations yet.");
 }
 
 int
@@ -274,6 +293,21 @@ cmd_stakeholders_check (const query_options_t *opts)
 int
 cmd_stakeholders (command_ctx_t *ctx)
 {
+    static const columns_shape_t shape[] = {
+        { "constituency_code", .flags = COLUMNS_HIDE },
+        { "constituency_name", .label = "Constituency", .min_width = 16 },
+        { "role_short", .label = "Role", .flags = COLUMNS_TABLE_ONLY },
+        { "role", .flags = COLUMNS_HIDE },
+        { "name", .label = "Name", .min_width = 18 },
+        { "person_key", .flags = COLUMNS_HIDE },
+        { "conversations", .label = "Conv." },
+        { "associations", .flags = COLUMNS_HIDE },
+        { "latest_stance", .flags = COLUMNS_HIDE },
+        { "previous_stance", .flags = COLUMNS_HIDE },
+        { "stance_text", .label = "Stance", .flags = COLUMNS_TABLE_ONLY },
+        { "last_on", .label = "Last" },
+        { "open_follow_ups", .flags = COLUMNS_HIDE },
+    };
     int stance = 0;
     bool unknown = false;
     char *stance_text = NULL;
@@ -294,58 +328,36 @@ cmd_stakeholders (command_ctx_t *ctx)
       "  FROM parley.stakeholder_summary"
       " WHERE $1::text IS NULL OR latest_stance IS NOT DISTINCT FROM $2::smallint"
       " ORDER BY conversations DESC, last_on DESC, constituency_name, name LIMIT $3::bigint";
-    resultset_t *rs = query_db_resultset (ctx->conn, sql, 3, params);
+    int status =
+      s_list (ctx, sql, 3, params, shape, COLUMNS_COUNT (shape), "No stakeholders match.");
     free (limit);
     free (stance_text);
-    if (!rs)
-        return QUERY_EXIT_FAIL;
-    columns_table_only (rs, "role_short");
-    columns_table_only (rs, "stance_text");
-    columns_hide (rs, "constituency_code");
-    columns_hide (rs, "role");
-    columns_hide (rs, "person_key");
-    columns_hide (rs, "latest_stance");
-    columns_hide (rs, "previous_stance");
-    columns_hide (rs, "associations");
-    columns_hide (rs, "open_follow_ups");
-    columns_label (rs, "name", "Name");
-    columns_min_width (rs, "name", 18);
-    columns_label (rs, "role_short", "Role");
-    columns_label (rs, "constituency_name", "Constituency");
-    columns_min_width (rs, "constituency_name", 16);
-    columns_label (rs, "conversations", "Conv.");
-    columns_label (rs, "stance_text", "Stance");
-    columns_label (rs, "last_on", "Last");
-    render_write (rs, ctx->opts->format, ctx->out, "No stakeholders match.");
-    resultset_destroy (&rs);
-    return QUERY_EXIT_OK;
+    return status;
 }
 
 int
 cmd_mismatches (command_ctx_t *ctx)
 {
-    resultset_t *rs =
-      query_db_resultset (ctx->conn,
-                          "SELECT constituency_code, constituency_name, name, person_key,"
-                          "       conversations, association_ids,"
-                          "       first_on, last_on, sitting_mp, sitting_mp_party"
-                          "  FROM parley.mp_mismatches ORDER BY constituency_name, person_key",
-                          0,
-                          NULL);
-    if (!rs)
-        return QUERY_EXIT_FAIL;
-    columns_hide (rs, "constituency_code");
-    columns_hide (rs, "person_key");
-    columns_hide (rs, "association_ids");
-    columns_hide (rs, "first_on");
-    columns_hide (rs, "sitting_mp_party");
-    columns_label (rs, "constituency_name", "Constituency");
-    columns_label (rs, "name", "Named as MP");
-    columns_label (rs, "conversations", "Conv.");
-    columns_label (rs, "last_on", "Last");
-    columns_label (rs, "sitting_mp", "Sitting MP");
-    render_write (
-      rs, ctx->opts->format, ctx->out, "No mismatches: every MP named is the sitting MP.");
-    resultset_destroy (&rs);
-    return QUERY_EXIT_OK;
+    static const columns_shape_t shape[] = {
+        { "constituency_code", .flags = COLUMNS_HIDE },
+        { "constituency_name", .label = "Constituency" },
+        { "name", .label = "Named as MP" },
+        { "person_key", .flags = COLUMNS_HIDE },
+        { "conversations", .label = "Conv." },
+        { "association_ids", .flags = COLUMNS_HIDE },
+        { "first_on", .flags = COLUMNS_HIDE },
+        { "last_on", .label = "Last" },
+        { "sitting_mp", .label = "Sitting MP" },
+        { "sitting_mp_party", .flags = COLUMNS_HIDE },
+    };
+    return s_list (ctx,
+                   "SELECT constituency_code, constituency_name, name, person_key,"
+                   "       conversations, association_ids,"
+                   "       first_on, last_on, sitting_mp, sitting_mp_party"
+                   "  FROM parley.mp_mismatches ORDER BY constituency_name, person_key",
+                   0,
+                   NULL,
+                   shape,
+                   COLUMNS_COUNT (shape),
+                   "No mismatches: every MP named is the sitting MP.");
 }

@@ -167,6 +167,25 @@ s_constituency_block (command_ctx_t *ctx, const resultset_t *sum, const resultse
 #undef V
 }
 
+/* The constituency page's tables. */
+static const columns_shape_t s_topics_shape[] = {
+    { "topic", .label = "Topic" },
+    { "conversations", .label = "Conversations" },
+};
+static const columns_shape_t s_people_shape[] = {
+    { "role_short", .label = "Role", .flags = COLUMNS_TABLE_ONLY },
+    { "role", .flags = COLUMNS_HIDE },
+    { "name", .label = "Name", .min_width = 20 },
+    { "person_key", .flags = COLUMNS_HIDE },
+    { "conversations", .label = "Conv." },
+    { "associations", .label = "Assoc" },
+    { "latest_stance", .flags = COLUMNS_HIDE },
+    { "previous_stance", .flags = COLUMNS_HIDE },
+    { "stance_text", .label = "Stance", .flags = COLUMNS_TABLE_ONLY },
+    { "last_on", .label = "Last" },
+    { "open_follow_ups", .label = "F-up" },
+};
+
 int
 cmd_constituency (command_ctx_t *ctx)
 {
@@ -212,14 +231,14 @@ cmd_constituency (command_ctx_t *ctx)
                              params);
     if (!mp)
         goto out;
+    columns_shape (topics, s_topics_shape, COLUMNS_COUNT (s_topics_shape));
+    columns_shape (people, s_people_shape, COLUMNS_COUNT (s_people_shape));
 
     if (ctx->opts->format == RENDER_JSON) {
         json_t *obj = render_json_row (sum, 0);
         json_object_set_new (
           obj, "sitting_mp", resultset_rows (mp) == 1 ? render_json_row (mp, 0) : json_null ());
         json_object_set_new (obj, "topics", render_json_rows (topics));
-        columns_table_only (people, "role_short");
-        columns_table_only (people, "stance_text");
         json_object_set_new (obj, "stakeholders", render_json_rows (people));
         json_t *arr = json_array ();
         json_array_append_new (arr, obj);
@@ -265,24 +284,8 @@ cmd_constituency (command_ctx_t *ctx)
     } else {
         s_constituency_block (ctx, sum, mp);
         fputs ("\nTopics\n", ctx->out);
-        columns_label (topics, "topic", "Topic");
-        columns_label (topics, "conversations", "Conversations");
         render_table (topics, ctx->out, "(none yet)");
         fputs ("\nStakeholders\n", ctx->out);
-        columns_table_only (people, "role_short");
-        columns_table_only (people, "stance_text");
-        columns_hide (people, "role");
-        columns_hide (people, "person_key");
-        columns_hide (people, "latest_stance");
-        columns_hide (people, "previous_stance");
-        columns_label (people, "role_short", "Role");
-        columns_label (people, "name", "Name");
-        columns_min_width (people, "name", 20);
-        columns_label (people, "conversations", "Conv.");
-        columns_label (people, "associations", "Assoc");
-        columns_label (people, "stance_text", "Stance");
-        columns_label (people, "last_on", "Last");
-        columns_label (people, "open_follow_ups", "F-up");
         render_table (people, ctx->out, "(none yet)");
     }
     status = QUERY_EXIT_OK;

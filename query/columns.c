@@ -1,45 +1,21 @@
-/* Shaping a result set by column name (see columns.h). */
+/* A result set's table shaped by column name (see columns.h). */
 #include "columns.h"
 
-#include <stdbool.h>
-
-/* The index of column in rs, if it has one. */
-static bool
-s_find (const resultset_t *rs, const char *column, size_t *index)
-{
-    int c = resultset_find (rs, column);
-    *index = c >= 0 ? (size_t)c : 0;
-    return c >= 0;
-}
-
 void
-columns_label (resultset_t *rs, const char *column, const char *label)
+columns_shape (resultset_t *rs, const columns_shape_t *rows, size_t nrows)
 {
-    size_t c;
-    if (s_find (rs, column, &c))
-        resultset_set_label (rs, c, label);
-}
-
-void
-columns_hide (resultset_t *rs, const char *column)
-{
-    size_t c;
-    if (s_find (rs, column, &c))
-        resultset_hide_in_table (rs, c);
-}
-
-void
-columns_table_only (resultset_t *rs, const char *column)
-{
-    size_t c;
-    if (s_find (rs, column, &c))
-        resultset_table_only (rs, c);
-}
-
-void
-columns_min_width (resultset_t *rs, const char *column, size_t width)
-{
-    size_t c;
-    if (s_find (rs, column, &c))
-        resultset_set_min_width (rs, c, width);
+    for (size_t i = 0; i < nrows; i++) {
+        int found = resultset_find (rs, rows[i].column);
+        if (found < 0)
+            continue;
+        size_t c = (size_t)found;
+        if (rows[i].label)
+            resultset_set_label (rs, c, rows[i].label);
+        if (rows[i].flags & COLUMNS_HIDE)
+            resultset_hide_in_table (rs, c);
+        if (rows[i].flags & COLUMNS_TABLE_ONLY)
+            resultset_table_only (rs, c);
+        if (rows[i].min_width)
+            resultset_set_min_width (rs, c, rows[i].min_width);
+    }
 }

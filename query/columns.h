@@ -1,22 +1,30 @@
-/* Shaping a result set's table rendering by column name, as the commands do before they
-   print (relabel, hide, keep to the table, widen). Each does nothing when the result set
-   has no column of that name, so a command's shaping survives a view that drops one. */
+/* How a command shapes a result set's table rendering, as data: one row per column it
+   relabels, hides, keeps to the table or widens, applied by name. A row naming a column
+   the result set does not have does nothing, so a command's shape survives a view that
+   drops one. CSV and JSON keep the views' column names; only a table-only column is
+   left out of them. */
 #ifndef PARLEY_COLUMNS_H
 #define PARLEY_COLUMNS_H
 #include <stddef.h>
 
 #include "render.h"
 
-/* The table's heading for column (resultset_set_label). */
-void columns_label (resultset_t *rs, const char *column, const char *label);
+enum {
+    COLUMNS_HIDE = 1u << 0,       /* not in the table (resultset_hide_in_table) */
+    COLUMNS_TABLE_ONLY = 1u << 1, /* in the table only, not in CSV or JSON */
+};
 
-/* Leaves column out of the table (resultset_hide_in_table). */
-void columns_hide (resultset_t *rs, const char *column);
+typedef struct {
+    const char *column; /* the column's name */
+    const char *label;  /* the table's heading; NULL: the name */
+    unsigned flags;     /* COLUMNS_HIDE, COLUMNS_TABLE_ONLY */
+    size_t min_width;   /* never narrower when the table is cut to fit; 0: no floor */
+} columns_shape_t;
 
-/* Shows column in the table only, not in CSV or JSON (resultset_table_only). */
-void columns_table_only (resultset_t *rs, const char *column);
+/* Applies rows[0..nrows) to rs. */
+void columns_shape (resultset_t *rs, const columns_shape_t *rows, size_t nrows);
 
-/* Never narrows column below width when the table is cut to fit (resultset_set_min_width). */
-void columns_min_width (resultset_t *rs, const char *column, size_t width);
+/* The number of rows of an array of them. */
+#define COLUMNS_COUNT(rows) (sizeof (rows) / sizeof (rows)[0])
 
 #endif
