@@ -37,13 +37,15 @@ function(parley_program name)
 endfunction()
 
 # parley_unit_test(MODULE [PARLEY_LIBS lib...]): test_MODULE.c of the calling folder as unit.MODULE,
-# and again under the sanitizers as asan.MODULE.
+# and again under the sanitizers as asan.MODULE. PARLEY_SOURCE_DIR is the source tree, as a string.
 function(parley_unit_test module)
   cmake_parse_arguments(P "" "" "PARLEY_LIBS" ${ARGN})
   foreach(variant IN ITEMS "" "_asan")
     set(t test_${module}${variant})
     add_executable(${t} ${CMAKE_CURRENT_SOURCE_DIR}/test_${module}.c)
     target_link_libraries(${t} PRIVATE PkgConfig::CMOCKA)
+    # Tests that read shipped files (examples/ ...) find them in the source tree.
+    target_compile_definitions(${t} PRIVATE PARLEY_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
     target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/tests/unit/lib)
     foreach(dep IN LISTS P_PARLEY_LIBS)
       target_link_libraries(${t} PRIVATE ${dep}${variant})
@@ -54,4 +56,16 @@ function(parley_unit_test module)
   add_test(NAME asan.${module} COMMAND test_${module}_asan)
   set_tests_properties(asan.${module} PROPERTIES LABELS "sanitize" TIMEOUT 300
     ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+endfunction()
+
+# parley_unit_tests(PARLEY_LIBS lib...): every test_*.c of the calling folder, each as
+# parley_unit_test(MODULE PARLEY_LIBS lib...). A new test file needs no CMake line.
+function(parley_unit_tests)
+  cmake_parse_arguments(P "" "" "PARLEY_LIBS" ${ARGN})
+  file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test_*.c)
+  foreach(f IN LISTS tests)
+    get_filename_component(name ${f} NAME_WE)
+    string(REGEX REPLACE "^test_" "" module ${name})
+    parley_unit_test(${module} PARLEY_LIBS ${P_PARLEY_LIBS})
+  endforeach()
 endfunction()

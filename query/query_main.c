@@ -8,17 +8,21 @@
 #include "commands.h"
 #include "query_options.h"
 
+/* --help's list of commands, before the options. */
+static void
+s_help_commands (FILE *out)
+{
+    fputs ("Commands:\n", out);
+    commands_help (out);
+}
+
 int
 main (int argc, char **argv)
 {
     query_options_t opts;
-    switch (query_options_parse (argc, argv, commands_help, &opts)) {
-    case QUERY_OPTIONS_DONE:
-        return QUERY_EXIT_OK;
-    case QUERY_OPTIONS_BAD:
-        return QUERY_EXIT_USAGE;
-    case QUERY_OPTIONS_RUN:
-        break;
-    }
+    options_result_t parsed =
+      query_options_parse (&opts, argc, argv, s_help_commands, stdout, stderr);
+    if (parsed != OPTIONS_RUN)
+        return options_exit_code (parsed);
     return commands_run (&opts);
 }

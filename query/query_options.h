@@ -1,11 +1,15 @@
-/* The `parley` command line: one option table drives getopt_long and --help. Options may
-   stand before or after the command (`parley --format csv regions` and
-   `parley regions --format csv` are the same); each command says which it accepts. */
+/* The `parley` command line: its table of options (query_options.c) drives getopt_long,
+   --help and the defaults (common/options.h). Options may stand before or after the
+   command (`parley --format csv regions` and `parley regions --format csv` are the same);
+   the first operand is the command and the rest are its arguments. Which options a command
+   accepts is the command table's business (commands.c), which reads the QOPT_* bits of
+   the options given. */
 #ifndef PARLEY_QUERY_OPTIONS_H
 #define PARLEY_QUERY_OPTIONS_H
 #include <stdio.h>
+
+#include "options.h"
 #include "parley.h"
-#include "render.h"
 
 /* Bits naming the options, so that a command can list the ones it takes. */
 enum {
@@ -19,39 +23,33 @@ enum {
 };
 
 typedef struct {
-    const char *db;         /* --db CONNINFO; NULL: the libpq environment */
-    render_format_t format; /* --format; RENDER_TABLE unless given */
-    const char *region;     /* --region R (gaps) */
-    const char *stance;     /* --stance S (stakeholders) */
-    const char *by;         /* --by DATE (target) */
-    const char *html;       /* --html FILE (report) */
-    long limit;             /* --limit N (topics, stakeholders); 0: all */
-    unsigned given;         /* QOPT_* bits of the options given */
-    const char *command;    /* NULL if none was given */
-    char **args;            /* the command's arguments (borrowed from argv) */
+    const char *db;      /* --db CONNINFO; NULL: the libpq environment */
+    int format;          /* --format: a render_format_t; RENDER_TABLE unless given */
+    const char *region;  /* --region R (gaps, constituencies) */
+    const char *stance;  /* --stance S (stakeholders) */
+    const char *by;      /* --by DATE (target) */
+    const char *html;    /* --html FILE (report) */
+    long limit;          /* --limit N (topics, constituencies, stakeholders); 0: all */
+    unsigned given;      /* QOPT_* bits of the options given */
+    const char *command; /* NULL if none was given */
+    char **args;         /* the command's arguments (borrowed from argv) */
     int nargs;
 } query_options_t;
 
-typedef enum {
-    QUERY_OPTIONS_RUN,  /* parsed: run opts->command */
-    QUERY_OPTIONS_DONE, /* --help or --version printed: exit 0 */
-    QUERY_OPTIONS_BAD,  /* one-line error printed: exit 2 */
-} query_options_result_t;
+/* The table, for options_name and options_error. Its help_more is NULL: the list of
+   commands is passed to query_options_parse, because the commands are built on these
+   options and the options must not reach back into them. */
+extern const options_spec_t query_options_spec;
 
-/* Prints the command list of --help. The caller passes it in (commands_help, from
-   commands.h): the commands are built on these options, so the options must not reach
-   back into the commands. */
-typedef void (query_help_fn) (FILE *out);
-
-/* Parses argv (reordering it, as getopt_long does). Prints --help (with commands_help's
-   list) and --version output on stdout and errors on stderr. */
-query_options_result_t query_options_parse (int argc, char **argv, query_help_fn *commands_help,
-                                            query_options_t *opts);
-
-/* The option's spelling, e.g. "--region", for messages. */
-const char *query_options_name (unsigned bit);
-
-/* Prints the usage text, with commands_help's list of commands. */
-void query_options_help (FILE *out, query_help_fn *commands_help);
+/* Parses argv (reordering it, as getopt_long does) into opts, which borrows argv's
+   strings. --help (with what help_more prints before the options: the commands) and
+   --version print on out and answer OPTIONS_DONE; a bad command line prints one line on
+   err and answers OPTIONS_BAD. opts holds nothing to free. */
+options_result_t query_options_parse (query_options_t *opts,
+                                      int argc,
+                                      char **argv,
+                                      void (*help_more) (FILE *out),
+                                      FILE *out,
+                                      FILE *err) PARLEY_MUST_CHECK;
 
 #endif

@@ -36,19 +36,8 @@ struct resultset {
     char **cells; /* nrows * ncols, row-major; NULL is SQL NULL */
 };
 
-int
-render_parse_format (const char *name, render_format_t *format)
-{
-    if (strcmp (name, "table") == 0)
-        *format = RENDER_TABLE;
-    else if (strcmp (name, "csv") == 0)
-        *format = RENDER_CSV;
-    else if (strcmp (name, "json") == 0)
-        *format = RENDER_JSON;
-    else
-        return -1;
-    return 0;
-}
+const char *const render_format_names[] = {[RENDER_TABLE] = "table", [RENDER_CSV] = "csv",
+                                           [RENDER_JSON] = "json", NULL};
 
 static column_type_t
 s_type_of_oid (Oid oid)

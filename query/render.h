@@ -28,8 +28,9 @@ typedef struct resultset resultset_t;
 /* The width a table must fit in. */
 #define RENDER_WIDTH 80
 
-/* Parses "table", "csv" or "json"; returns -1 for anything else. */
-int render_parse_format (const char *name, render_format_t *format) PARLEY_MUST_CHECK;
+/* The formats' names, indexed by render_format_t and NULL-terminated: "table", "csv",
+   "json" (the choices of `parley --format`). */
+extern const char *const render_format_names[];
 
 /* A copy of a PGRES_TUPLES_OK result: column names, types from the column OIDs, values.
    Caller owns the result set. */

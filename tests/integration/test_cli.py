@@ -564,6 +564,14 @@ def t_target(p, truth, db):
         r = p.run(*bad)
         check_eq(r.returncode, 2, "parley %s is bad usage" % " ".join(bad))
         check_eq(len(r.err.splitlines()), 1, "parley %s: one line" % " ".join(bad))
+    # A date of the right shape but no such day is refused before anything is written,
+    # and the message says why.
+    for day in ("2026-02-30", "2027-02-29", "2027-13-01"):
+        r = p.run("target", "10", "--by", day)
+        check_eq(r.returncode, 2, "parley target 10 --by %s is bad usage" % day)
+        check_eq(r.err, 'parley: invalid --by "%s": no such day (expected a date as YYYY-MM-DD)\n' % day,
+                 "--by %s: the message" % day)
+    check_eq(p.json("target"), [{"target": 1500, "deadline": "2027-06-30"}], "refused dates change nothing")
 
 
 def t_mps_load(p, truth, work):
@@ -630,7 +638,9 @@ def t_usage_and_errors(p, truth, db):
         check(cmd in r.text, "--help lists %s" % cmd)
     for args in ([], ["frobnicate"], ["progress", "--bogus"], ["progress", "--format", "xml"],
                  ["constituency"], ["regions", "extra"], ["progress", "--region", "Wales"], ["report"],
-                 ["--format"], ["mps", "unload", "x"]):
+                 ["--format"], ["mps", "unload", "x"],
+                 # checked before connecting: bad usage never waits for a database
+                 ["target", "10", "--by", "2026-02-30"], ["target", "many"], ["stakeholders", "--stance", "grumpy"]):
         r = p.run(*args, db=False)
         check_eq(r.returncode, 2, "parley %s exit status" % " ".join(args))
         lines = r.err.splitlines()

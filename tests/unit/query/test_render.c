@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
+#include "stakeholder.h"
 #include "render.h"
 #include "report.h"
 
@@ -207,17 +207,13 @@ test_thousands_and_bars (void **state)
 }
 
 static void
-test_parse_format (void **state)
+test_format_names_follow_render_format_t (void **state)
 {
     (void) state;
-    render_format_t f;
-    assert_int_equal (render_parse_format ("csv", &f), 0);
-    assert_int_equal (f, RENDER_CSV);
-    assert_int_equal (render_parse_format ("json", &f), 0);
-    assert_int_equal (f, RENDER_JSON);
-    assert_int_equal (render_parse_format ("table", &f), 0);
-    assert_int_equal (f, RENDER_TABLE);
-    assert_int_equal (render_parse_format ("xml", &f), -1);
+    assert_string_equal (render_format_names[RENDER_TABLE], "table");
+    assert_string_equal (render_format_names[RENDER_CSV], "csv");
+    assert_string_equal (render_format_names[RENDER_JSON], "json");
+    assert_null (render_format_names[RENDER_JSON + 1]);
 }
 
 /* odd-r: rows with r % 2 != 0 (negative r included) shift half a hex right; y = -r. */
@@ -243,10 +239,10 @@ static void
 test_stance_words (void **state)
 {
     (void) state;
-    assert_string_equal (commands_stance_word (-2), "opposed");
-    assert_string_equal (commands_stance_word (-1), "sceptical");
-    assert_string_equal (commands_stance_word (2), "champion");
-    assert_null (commands_stance_word (3));
+    assert_string_equal (stakeholder_stance_word (-2), "opposed");
+    assert_string_equal (stakeholder_stance_word (-1), "sceptical");
+    assert_string_equal (stakeholder_stance_word (2), "champion");
+    assert_null (stakeholder_stance_word (3));
 }
 
 int
@@ -261,7 +257,7 @@ main (void)
         cmocka_unit_test (test_empty_result_prints_the_note_in_tables_and_a_header_in_csv),
         cmocka_unit_test (test_text_cut_keeps_whole_utf8_characters),
         cmocka_unit_test (test_thousands_and_bars),
-        cmocka_unit_test (test_parse_format),
+        cmocka_unit_test (test_format_names_follow_render_format_t),
         cmocka_unit_test (test_hex_center_shifts_odd_rows_including_negative_ones),
         cmocka_unit_test (test_stance_words),
     };
