@@ -393,6 +393,8 @@ s_read_input (agent_t *self, int64_t now)
             case FEED_WAIT:
                 self->input_waiting = true;
                 return;
+            case FEED_AGAIN:
+                return;
             case FEED_EOF:
                 s_close_feed (self, true);
                 break;

@@ -111,8 +111,10 @@ csv_check_file (const char *path,
                 rc = -1;
                 done = true;
                 break;
+            case CSV_FEED_AGAIN: /* a long stretch without a row: read on */
+                break;
             case CSV_FEED_EOF:
-            case CSV_FEED_WAIT: /* not following: never */
+            case CSV_FEED_WAIT: /* not following: only a stream with nothing yet */
                 done = true;
                 break;
         }
