@@ -60,6 +60,7 @@ struct input {
     uint64_t fp, fp_len, fp_pos;
     int64_t last_change;
     bool writer_closed; /* IN_CLOSE_WRITE since the last change */
+    bool waited;        /* INPUT_WAIT said at the end of a followed file: check it first */
     int64_t last_look;
 };
 
@@ -293,22 +294,26 @@ s_read_csv (input_t *self, int64_t now_us, input_item_t *item)
 
 /* --- following -------------------------------------------------------------------- */
 
-/* At the end of a followed file: whether to read again (the checks of input.h found
-   something), or wait. */
+/* Whether the file still holds what was read: not truncated below the read position,
+   and the kilobyte before the position taken unchanged since it was last seen. Made
+   before reading on after a wait, so that bytes written over what was read are never
+   taken from the middle of a line. Starts again from the start (logged) and returns
+   true when it does not. */
 static bool
-s_look_at_end (input_t *self, int64_t now)
+s_check_content (input_t *self, struct stat *st)
 {
-    self->last_look = now;
-    struct stat st;
-    if (fstat (self->fd, &st) != 0)
+    if (fstat (self->fd, st) != 0) {
+        memset (st, 0, sizeof *st);
+        st->st_nlink = 1;
         return false;
+    }
     off_t read_to = lseek (self->fd, 0, SEEK_CUR);
-    if (read_to >= 0 && st.st_size < read_to) {
+    if (read_to >= 0 && st->st_size < read_to) {
         log_warn ("agent",
                   "input was truncated, reading it from the start",
                   "input=\"%s\" size=%jd offset=%" PRIu64,
                   self->path,
-                  (intmax_t)st.st_size,
+                  (intmax_t)st->st_size,
                   self->pos_offset);
         s_restart_at (self, 0, 0);
         return true;
@@ -331,6 +336,18 @@ s_look_at_end (input_t *self, int64_t now)
             return true;
         }
     }
+    return false;
+}
+
+/* At the end of a followed file: whether to read again (the checks of input.h found
+   something), or wait. */
+static bool
+s_look_at_end (input_t *self, int64_t now)
+{
+    self->last_look = now;
+    struct stat st;
+    if (s_check_content (self, &st))
+        return true;
     struct stat now_at_name;
     bool other = stat (self->path, &now_at_name) == 0 &&
                  (now_at_name.st_dev != st.st_dev || now_at_name.st_ino != st.st_ino);
@@ -415,6 +432,13 @@ input_next (input_t *self, int64_t now_ms, int64_t now_us, input_item_t *item)
             if (rc != 0)
                 goto wait;
         }
+        if (self->waited) {
+            /* First make sure what was read is still there (input.h, Following). */
+            self->waited = false;
+            struct stat st;
+            if (!self->finishing && s_check_content (self, &st))
+                continue;
+        }
         s_read_t r = self->feed ? s_read_feed (self, item) : s_read_csv (self, now_us, item);
         switch (r) {
             case S_R_ITEM:
@@ -470,6 +494,7 @@ input_next (input_t *self, int64_t now_ms, int64_t now_us, input_item_t *item)
         }
     }
 wait:
+    self->waited = self->follow && !self->stream && self->state == S_OPEN;
     self->ready = false;
     self->last_look = now_ms;
     return INPUT_WAIT;

@@ -48,6 +48,7 @@ def test_exports_end_to_end_then_reimport_then_next_week(h):
     g = generator.Generator(seed=h.seed(9), conversations=h.scale(200), invalid=0, resend_rate=0)
     jsonl_feed = g.arrange("natural", feeds=1)
     conflicts = sum(1 for f in jsonl_feed for l in f if l.kind == "conflict")
+    invalid = sum(1 for f in jsonl_feed for l in f if l.kind == "invalid")
     jsonl_paths, _ = generator.write_feeds(jsonl_feed, h.path("w1"), ["crm.jsonl"])
     jsonl_states = [(c.ident, c.state().type, c.state().attrs) for c in g.conversations]
 
@@ -60,7 +61,7 @@ def test_exports_end_to_end_then_reimport_then_next_week(h):
     rows = google.rows() + ms.rows()
     print("week 1: %d CSV rows + %d JSON lines in %.1f s" % (rows, g.stats()["lines"], took))
     expect_summary(r2, "ms week 1", read=ms.rows(), accepted=ms.rows(), rejected=0)
-    expect_summary(r1, "google and JSON lines, week 1", rejected_by_agent=0,
+    expect_summary(r1, "google and JSON lines, week 1", rejected_by_agent=invalid,
                    rejected_by_collector=conflicts)
     want = generator.views_from_conversations(google.states() + ms.states() + jsonl_states)
     assert_views(read_views(db), want, "after week 1")
