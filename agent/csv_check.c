@@ -132,12 +132,13 @@ csv_check_print (const csv_check_report_t *report, const char *source, FILE *out
     }
     fprintf (out,
              "%s: %" PRIu64 " %s read, %" PRIu64 " would be accepted (%" PRIu64
-             " amendments), %" PRIu64 " rejected",
+             " %s), %" PRIu64 " rejected",
              source,
              report->rows,
              report->lines ? "lines" : "rows",
              report->accepted,
              report->amended,
+             report->amended == 1 ? "amendment" : "amendments",
              report->rejected);
     if (report->blank > 0)
         fprintf (out,
