@@ -97,12 +97,14 @@ class Response:
 class Export:
     """The responses of one form, growing and edited as time goes by."""
 
-    def __init__(self, layout, seed=1):
+    def __init__(self, layout, seed=1, start=START, step_minutes=60):
+        """start: the first response's time; each next one 1 to step_minutes later."""
         self.layout = layout
         self.spec = LAYOUTS[layout]
         self.rng = random.Random(seed)
         self.responses = []
-        self.clock = START
+        self.clock = start
+        self.step = step_minutes
         self.people = set()
 
     @property
@@ -125,7 +127,7 @@ class Export:
                 name = "%s %s" % (self.rng.choice(FIRST), self.rng.choice(LAST))
                 code = self.rng.choice(generator.CONSTITUENCIES).code
                 role = self.rng.choice(sorted(self.spec["roles"]))
-                self.clock += dt.timedelta(minutes=self.rng.randint(1, 60),
+                self.clock += dt.timedelta(minutes=self.rng.randint(1, self.step),
                                            seconds=self.rng.randint(0, 59))
                 occurred = (self.clock - dt.timedelta(days=self.rng.randint(0, 6))).date()
                 key = (name, code, role, occurred)
