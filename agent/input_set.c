@@ -26,8 +26,9 @@ typedef struct {
     watch_dir_t *from; /* the --watch folder it was taken from, or NULL */
     int wd;            /* inotify watch on the file read now (-1: none) */
     uint64_t wd_dev, wd_ino;
-    int dir_wd; /* on its folder, for the name (followed inputs; -1: none) */
-    char *base; /* the name within that folder */
+    bool wd_tried; /* a watch was asked for the file (dev, ino) */
+    int dir_wd;    /* on its folder, for the name (followed inputs; -1: none) */
+    char *base;    /* the name within that folder */
     bool done;
 } s_entry_t;
 
@@ -62,8 +63,8 @@ s_watch_file (input_set_t *self, s_entry_t *e)
     struct stat st;
     if (fd < 0 || fstat (fd, &st) != 0)
         return;
-    if (e->wd >= 0 && e->wd_dev == (uint64_t)st.st_dev && e->wd_ino == (uint64_t)st.st_ino)
-        return;
+    if (e->wd_tried && e->wd_dev == (uint64_t)st.st_dev && e->wd_ino == (uint64_t)st.st_ino)
+        return; /* watched (or tried: the once-a-second look covers it) */
     if (e->wd >= 0)
         inotify_rm_watch (self->inotify_fd, e->wd);
     /* The file read now, through its descriptor: after a rotation the name is another's. */
@@ -72,6 +73,7 @@ s_watch_file (input_set_t *self, s_entry_t *e)
     e->wd = inotify_add_watch (self->inotify_fd, path, S_FILE_EVENTS);
     e->wd_dev = (uint64_t)st.st_dev;
     e->wd_ino = (uint64_t)st.st_ino;
+    e->wd_tried = true;
     if (e->wd < 0)
         log_warn ("agent",
                   "could not watch input for changes, looking at it every second",
