@@ -131,8 +131,8 @@ csv_check_print (const csv_check_report_t *report, const char *source, FILE *out
         return;
     }
     fprintf (out,
-             "%s: %" PRIu64 " %s read, %" PRIu64 " would be accepted (%" PRIu64
-             " %s), %" PRIu64 " rejected",
+             "%s: %" PRIu64 " %s read, %" PRIu64 " would be accepted (%" PRIu64 " %s), %" PRIu64
+             " rejected",
              source,
              report->rows,
              report->lines ? "lines" : "rows",
