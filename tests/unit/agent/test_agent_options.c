@@ -57,6 +57,36 @@ test_required_options_and_inputs (void **state)
 }
 
 static void
+test_input_modes (void **state)
+{
+    agent_options_t o;
+    const char *args[] = { "parley-agent", "-c",      "tcp://a:1", "-s",     "/s",
+                           "--follow",     "--watch", "/drop/a",   "-w",     "/drop/b",
+                           "--mapping",    "m.ini",   "x.csv",     "y.jsonl" };
+    assert_int_equal (s_parse (&o, 14, args), OPTIONS_RUN);
+    assert_true (o.follow);
+    assert_int_equal (o.watch.count, 2);
+    assert_string_equal (o.watch.items[1], "/drop/b");
+    assert_string_equal (o.mapping, "m.ini");
+    assert_int_equal (o.ninputs, 2);
+    assert_true (agent_options_is_csv (o.inputs[0]));
+    assert_false (agent_options_is_csv (o.inputs[1]));
+    agent_options_fini (&o);
+    /* --check needs neither a collector nor a spool. */
+    const char *check[] = { "parley-agent", "--check", "--mapping", "m.ini", "x.csv", "-" };
+    assert_int_equal (s_parse (&o, 6, check), OPTIONS_RUN);
+    assert_true (o.check);
+    assert_int_equal (o.connect.count, 0);
+    assert_null (o.spool_dir);
+    agent_options_fini (&o);
+    const char *once[] = { "parley-agent", "-c",     "tcp://a:1", "-s",
+                           "/s",           "--once", "--timeout", "90" };
+    assert_int_equal (s_parse (&o, 8, once), OPTIONS_RUN);
+    assert_int_equal (o.timeout_s, 90);
+    agent_options_fini (&o);
+}
+
+static void
 test_tuning_options (void **state)
 {
     agent_options_t o;
@@ -132,6 +162,16 @@ test_bad_arguments_are_refused (void **state)
         { false, { "-c", "tcp://127.0.0.1:*" }, "port * can only be bound, not connected to" },
         { false, { "-c", "inproc://x" }, "the scheme is not tcp or ipc" },
         { false, { "--connect", "" }, "--connect needs an endpoint" },
+        /* inputs and their modes (issue 9) */
+        { false, { "export.csv" }, "input \"export.csv\" is a CSV file: give the --mapping FILE" },
+        { false, { "EXPORT.CSV" }, "is a CSV file" },
+        { false, { "--timeout", "5", "f" }, "--timeout needs --once" },
+        { false, { "--once", "--timeout", "0" }, "invalid --timeout \"0\"" },
+        { false, { "--once", "--follow", "f" }, "--follow never ends: not with --once" },
+        { true, { "parley-agent", "--check" }, "--check needs an INPUT to check" },
+        { true, { "parley-agent", "--check", "--follow", "f" }, "not with --watch or --follow" },
+        { true, { "parley-agent", "--check", "x.csv" }, "give the --mapping FILE" },
+        { false, { "--watch" }, "option --watch needs an argument" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *args[16];
@@ -191,6 +231,13 @@ test_help_lists_every_option_with_its_default (void **state)
                            "default 10000",
                            "--log-level LEVEL",
                            "default info",
+                           "--timeout SECONDS",
+                           "-f, --follow",
+                           "-w, --watch DIR",
+                           "-m, --mapping FILE",
+                           "every .csv input",
+                           "--check",
+                           "parley-agent --check [--mapping FILE] INPUT...",
                            "-h, --help",
                            "-V, --version",
                            "INPUT is a file of JSON lines",
@@ -233,6 +280,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_required_options_and_inputs),
+        cmocka_unit_test (test_input_modes),
         cmocka_unit_test (test_tuning_options),
         cmocka_unit_test (test_bad_arguments_are_refused),
         cmocka_unit_test (test_help_lists_every_option_with_its_default),
