@@ -722,6 +722,14 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
     return rc;
 }
 
+void
+agent_backlog (agent_t *self, agent_backlog_t *backlog)
+{
+    backlog->records = spool_pending_records (self->spool);
+    backlog->bytes = spool_pending_bytes (self->spool);
+    backlog->spool_max = self->opts->spool_max;
+}
+
 const agent_counts_t *
 agent_counts (agent_t *self)
 {

@@ -78,6 +78,13 @@ int agent_add_producer (agent_t *self, const agent_producer_t *producer) PARLEY_
    could not be read, a spool that cannot be synced). */
 int agent_run (agent_t *self, volatile sig_atomic_t *stop) PARLEY_MUST_CHECK;
 
+/* What the spool holds unacknowledged, for health and status endpoints. */
+typedef struct {
+    uint64_t records, bytes;
+    uint64_t spool_max; /* --spool-max */
+} agent_backlog_t;
+void agent_backlog (agent_t *self, agent_backlog_t *backlog);
+
 /* The counts so far (spooled and rejected_by_agent from the intake). */
 const agent_counts_t *agent_counts (agent_t *self);
 /* The --once summary line, e.g. "parley-agent: read 1200 lines, sent 1150 events, 1100

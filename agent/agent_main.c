@@ -7,6 +7,7 @@
 #include "agent.h"
 #include "agent_options.h"
 #include "log.h"
+#include "webhook.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -54,10 +55,18 @@ main (int argc, char **argv)
         agent_options_fini (&opts);
         return 1;
     }
+    webhook_t *webhook = NULL;
+    if (opts.http_bind && !(webhook = webhook_new (&opts, agent, err, sizeof err))) {
+        fprintf (stderr, "parley-agent: %s\n", err);
+        agent_destroy (&agent);
+        agent_options_fini (&opts);
+        return 1;
+    }
     int rc = agent_run (agent, &s_stop);
     if (opts.once && !s_stop)
         agent_print_summary (agent, stdout);
     agent_destroy (&agent);
+    webhook_destroy (&webhook); /* answers given at the agent's finish get written here */
     agent_options_fini (&opts);
     zsys_shutdown ();
     return rc == 0 ? 0 : 1;

@@ -58,7 +58,7 @@ http_bind_parse (const char *text, http_bind_t *bind, char *err, size_t errlen)
     }
     struct sockaddr_in *in4 = (struct sockaddr_in *)&bind->addr;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&bind->addr;
-    if (inet_pton (AF_INET, host, &in4->sin_addr) == 1) {
+    if (text[0] != '[' && inet_pton (AF_INET, host, &in4->sin_addr) == 1) {
         in4->sin_family = AF_INET;
         in4->sin_port = htons ((uint16_t)port);
         bind->addrlen = sizeof *in4;

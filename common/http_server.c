@@ -40,6 +40,7 @@ struct http_server {
     size_t held;      /* requests suspended, waiting for their owner's answer */
     size_t answering; /* requests answered whose connection has not finished with them */
     bool stopping;
+    bool resumed; /* a held request was answered: process at once */
 };
 
 typedef struct {
@@ -145,10 +146,14 @@ http_request_respond (http_request_t *req,
     req->resp = body;
     req->resp_len = len;
     req->error = error ? xstrdup (error) : NULL;
+    for (char *c = req->error; c && *c; c++)
+        if (*c == '"' || *c == '\\' || *c == '\n')
+            *c = '\''; /* the log line quotes it */
     req->server->answering++;
     if (req->held) {
         req->held = false;
         req->server->held--;
+        req->server->resumed = true;
         MHD_resume_connection (req->conn);
     }
 }
@@ -295,13 +300,15 @@ s_content_type_ok (http_request_t *req)
         size_t used = strlen (list);
         snprintf (list + used, sizeof list - used, "%s%s", i ? " or " : "", types[i]);
     }
-    http_request_respond_error (req,
-                                MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "%s%s%s is not accepted here (expected Content-Type %s)",
-                                ct ? "Content-Type \"" : "no Content-Type",
-                                ct ? media : "",
-                                ct ? "\"" : "",
-                                list);
+    if (ct)
+        http_request_respond_error (req,
+                                    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                    "Content-Type '%s' is not accepted here (expected %s)",
+                                    media,
+                                    list);
+    else
+        http_request_respond_error (
+          req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "a Content-Type is required (expected %s)", list);
     return false;
 }
 
@@ -384,8 +391,12 @@ s_on_access (void *cls,
         size_t n = *upload_data_size;
         *upload_data_size = 0;
         req->bytes_in += n;
-        if (req->answered || !(req->route->flags & HTTP_ROUTE_BODY))
-            return req->answered ? s_queue (req) : MHD_YES; /* discarded */
+        if (req->answered || !(req->route->flags & HTTP_ROUTE_BODY)) {
+            /* Discarded; a client that keeps sending long after its answer is cut off. */
+            if (req->bytes_in > 2 * (uint64_t)self->body_max + 65536)
+                return MHD_NO;
+            return req->answered ? s_queue (req) : MHD_YES;
+        }
         if (n > self->body_max - req->len) {
             free (req->body);
             req->body = NULL;
@@ -410,6 +421,8 @@ s_on_access (void *cls,
         return MHD_YES;
     }
     /* The request is complete, or resumed with its answer. */
+    if (!req->answered && !req->handled && self->stopping)
+        http_request_respond_error (req, MHD_HTTP_SERVICE_UNAVAILABLE, "the agent is stopping");
     if (!req->answered && !req->handled) {
         req->handled = true;
         req->route->handle (req->route->arg, req);
@@ -566,13 +579,13 @@ http_server_new (const http_server_options_t *opts, char *err, size_t errlen)
                                   NULL,
                                   s_on_access,
                                   self,
+                                  MHD_OPTION_EXTERNAL_LOGGER,
+                                  s_on_mhd_log,
+                                  self,
                                   MHD_OPTION_LISTEN_SOCKET,
                                   fd,
                                   MHD_OPTION_NOTIFY_COMPLETED,
                                   s_on_completed,
-                                  self,
-                                  MHD_OPTION_EXTERNAL_LOGGER,
-                                  s_on_mhd_log,
                                   self,
                                   MHD_OPTION_CONNECTION_LIMIT,
                                   connections,
@@ -642,6 +655,8 @@ http_server_fd (http_server_t *self)
 int
 http_server_timeout_ms (http_server_t *self)
 {
+    if (self->resumed)
+        return 0;
     MHD_UNSIGNED_LONG_LONG t;
     if (MHD_get_timeout (self->mhd, &t) != MHD_YES)
         return -1;
@@ -651,6 +666,7 @@ http_server_timeout_ms (http_server_t *self)
 void
 http_server_process (http_server_t *self)
 {
+    self->resumed = false;
     MHD_run (self->mhd);
 }
 
