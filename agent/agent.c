@@ -12,7 +12,7 @@
 
 #include "backoff.h"
 #include "event.h"
-#include "feed.h"
+#include "input_set.h"
 #include "intake.h"
 #include "log.h"
 #include "mem.h"
@@ -22,13 +22,6 @@
 #include "sender.h"
 #include "spool.h"
 
-/* Lines read per turn of the loop (and at most this long), so that a large file does
-   not starve the socket. */
-#define AGENT_READ_BUDGET 1000
-#define AGENT_READ_MS 20
-/* Input positions are saved at most this often (once their lines are durable): a crash
-   reads again at most this much input, which the collector reports as duplicates. */
-#define AGENT_OFFSETS_MS 100
 #define AGENT_PROGRESS_MS 30000
 
 typedef struct {
@@ -46,23 +39,9 @@ struct agent {
     agent_producer_t producers[AGENT_PRODUCERS_MAX];
     int nproducers;
 
-    /* Input */
-    int next_input; /* index of the next input to open */
-    feed_t *feed;   /* the input being read */
-    bool inputs_done;
-    bool input_waiting;  /* the feed said FEED_WAIT: poll its descriptor */
-    bool input_failed;   /* some input could not be read: the run ends with status 1 */
-    uint64_t pos_offset; /* the feed's position past the last line taken (spooled or rejected) */
-    uint64_t pos_line;
-    bool pos_dirty;  /* pos moved since it was last noted */
-    bool cand_valid; /* a noted position, saved once record cand_id is durable */
-    uint64_t cand_offset, cand_line, cand_id;
-    uint64_t last_appended; /* id of the last record appended */
-    int64_t last_offsets_save;
-    /* A line the intake could not take yet (spool full, disk error): offered again
-       before the feed is read further (its data stays valid until then). */
-    feed_line_t held_line;
-    bool held;
+    input_set_t *inputs; /* the file inputs: the agent's own producer */
+    bool stopped_early;  /* --once: stopped (signal, --timeout) before it was done */
+    bool timed_out;
 
     /* Delivery */
     int64_t read_retry_at; /* spool_read_next failed: not before this */
@@ -189,268 +168,6 @@ s_fill_window (agent_t *self, int64_t now)
     sender_flush (self->sender);
 }
 
-/* --- input ------------------------------------------------------------------------ */
-
-static void
-s_reject (agent_t *self, const reject_t *why, uint64_t line, const char *data, size_t len)
-{
-    intake_reject (self->intake, why, feed_name (self->feed), line, data, len);
-}
-
-static void
-s_advance (agent_t *self, uint64_t offset, uint64_t line)
-{
-    self->pos_offset = offset;
-    self->pos_line = line;
-    self->pos_dirty = feed_is_file (self->feed);
-}
-
-static bool
-s_is_blank (const char *data, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r')
-            return false;
-    return true;
-}
-
-/* Offers a line to the intake. Returns false when the intake could not take it now: the
-   line is then held (the feed is not read further, so its data stays valid) and offered
-   again later. */
-static bool
-s_take_line (agent_t *self, const feed_line_t *line)
-{
-    if (line->too_long) {
-        reject_t why;
-        /* Worded as event_parse words it, so the agent and the collector agree. */
-        reject_set (
-          &why, "", "line is %" PRIu64 " bytes long (at most %d)", line->total_len, FEED_LINE_MAX);
-        intake_refuse (self->intake, &why, feed_name (self->feed), line->number, NULL, 0);
-        s_advance (self, line->end_offset, line->number);
-        return true;
-    }
-    if (s_is_blank (line->data, line->len)) {
-        self->counts.blank++;
-        s_advance (self, line->end_offset, line->number);
-        return true;
-    }
-    uint64_t id;
-    reject_t why;
-    switch (intake_offer (
-      self->intake, feed_name (self->feed), line->number, line->data, line->len, &id, &why)) {
-        case INTAKE_TAKEN:
-            self->last_appended = id;
-            s_advance (self, line->end_offset, line->number);
-            return true;
-        case INTAKE_REJECTED:
-            s_reject (self, &why, line->number, line->data, line->len);
-            s_advance (self, line->end_offset, line->number);
-            return true;
-        case INTAKE_FULL:
-        case INTAKE_FAILED:
-            break;
-    }
-    self->held_line = *line;
-    self->held = true;
-    return false;
-}
-
-static void
-s_save_position (agent_t *self, uint64_t offset, uint64_t line, int64_t now)
-{
-    offsets_update (self->offsets, feed_name (self->feed), feed_fd (self->feed), offset, line);
-    /* Rejected lines before the saved position must not be lost either. */
-    if (rejects_sync (self->rejects) != 0) {
-        /* logged; a reject line is worth less than the delivery it would hold up */
-    }
-    if (offsets_save (self->offsets) != 0) {
-        /* logged; the old positions stay: those lines are read again later */
-    }
-    self->last_offsets_save = now;
-}
-
-/* Saves the position of the feed being read once every line before it is durable. While
-   input flows the spool is rarely synced up to the very last append, so a position is
-   first noted with the id of the last record appended by then (a candidate) and saved
-   when a later sync covers that id. With force (the caller has just synced), the
-   current position is saved at once. */
-static void
-s_checkpoint (agent_t *self, int64_t now, bool force)
-{
-    if (!self->feed || !feed_is_file (self->feed))
-        return;
-    uint64_t durable = intake_durable_id (self->intake);
-    if (force) {
-        if (self->pos_dirty && durable >= self->last_appended) {
-            s_save_position (self, self->pos_offset, self->pos_line, now);
-            self->pos_dirty = self->cand_valid = false;
-        }
-        return;
-    }
-    if (self->cand_valid && durable >= self->cand_id) {
-        s_save_position (self, self->cand_offset, self->cand_line, now);
-        self->cand_valid = false;
-    }
-    if (!self->cand_valid && self->pos_dirty && now - self->last_offsets_save >= AGENT_OFFSETS_MS) {
-        self->cand_valid = true;
-        self->cand_offset = self->pos_offset;
-        self->cand_line = self->pos_line;
-        self->cand_id = self->last_appended;
-        self->pos_dirty = false;
-        if (durable >= self->cand_id) {
-            s_save_position (self, self->cand_offset, self->cand_line, now);
-            self->cand_valid = false;
-        }
-    }
-}
-
-static void
-s_close_feed (agent_t *self, bool at_end)
-{
-    if (at_end && feed_is_file (self->feed)) {
-        /* Make the file's last lines durable now, so that its end position can be saved
-           before the feed (and the descriptor offsets needs) goes. */
-        if (intake_sync (self->intake) == 0)
-            s_checkpoint (self, zclock_mono (), true);
-    }
-    log_info (
-      "agent", "input read", "input=\"%s\" lines=%" PRIu64, feed_name (self->feed), self->pos_line);
-    feed_destroy (&self->feed);
-    self->input_waiting = false;
-    self->pos_dirty = self->cand_valid = false;
-}
-
-static int
-s_open_next_feed (agent_t *self)
-{
-    while (self->next_input < self->opts->ninputs) {
-        const char *path = self->opts->inputs[self->next_input++];
-        char err[512];
-        feed_t *feed = feed_open (path, err, sizeof err);
-        if (!feed) {
-            log_error (
-              "agent", "could not open input, skipped", "input=\"%s\" err=\"%s\"", path, err);
-            self->input_failed = true;
-            continue;
-        }
-        uint64_t offset = 0, line = 0;
-        if (feed_is_file (feed)) {
-            offsets_resume (self->offsets, path, feed_fd (feed), &offset, &line);
-            if (offset > 0 && feed_resume (feed, offset, line) != 0) {
-                log_warn ("agent",
-                          "could not resume input where it stopped, reading it from the start",
-                          "input=\"%s\" offset=%" PRIu64,
-                          path,
-                          offset);
-                offset = line = 0;
-            }
-        }
-        self->feed = feed;
-        self->pos_offset = offset;
-        self->pos_line = line;
-        self->pos_dirty = self->cand_valid = false;
-        log_info ("agent",
-                  "reading input",
-                  "input=\"%s\" from_line=%" PRIu64 " from_offset=%" PRIu64,
-                  path,
-                  line + 1,
-                  offset);
-        return 0;
-    }
-    return -1;
-}
-
-static void
-s_read_input (agent_t *self, int64_t now)
-{
-    self->input_waiting = false;
-    for (int budget = AGENT_READ_BUDGET; budget > 0 && !self->inputs_done; budget--) {
-        if (budget % 100 == 0 && zclock_mono () - now >= AGENT_READ_MS)
-            return;
-        if (self->held) {
-            feed_line_t line = self->held_line;
-            self->held = false;
-            if (!s_take_line (self, &line))
-                return;
-        }
-        if (!self->feed && s_open_next_feed (self) != 0) {
-            self->inputs_done = true;
-            log_info ("agent",
-                      "every input read",
-                      "lines=%" PRIu64 " spooled=%" PRIu64 " rejected=%" PRIu64,
-                      self->counts.read,
-                      intake_stats (self->intake)->taken,
-                      intake_stats (self->intake)->rejected);
-            return;
-        }
-        feed_line_t line;
-        switch (feed_next (self->feed, &line)) {
-            case FEED_LINE:
-                self->counts.read++;
-                if (!s_take_line (self, &line))
-                    return;
-                break;
-            case FEED_WAIT:
-                self->input_waiting = true;
-                return;
-            case FEED_EOF:
-                s_close_feed (self, true);
-                break;
-            case FEED_ERROR:
-                log_error ("agent",
-                           "could not read input, skipped the rest",
-                           "input=\"%s\" line=%" PRIu64 " err=\"%s\"",
-                           feed_name (self->feed),
-                           self->pos_line,
-                           strerror (errno));
-                self->input_failed = true;
-                s_close_feed (self, false);
-                break;
-        }
-    }
-}
-
-/* The file inputs as the agent's own producer. */
-static int
-s_files_pollitems (void *arg, zmq_pollitem_t *items, int max)
-{
-    agent_t *self = arg;
-    if (max < 1 || !self->input_waiting || !self->feed || intake_is_paused (self->intake))
-        return 0;
-    items[0] = (zmq_pollitem_t){ NULL, feed_fd (self->feed), ZMQ_POLLIN, 0 };
-    return 1;
-}
-
-static int
-s_files_timeout (void *arg, int64_t now)
-{
-    agent_t *self = arg;
-    (void)now;
-    int t = -1;
-    if (!self->inputs_done && !self->input_waiting && !intake_is_paused (self->intake))
-        t = 0;
-    if (self->pos_dirty || self->cand_valid)
-        t = t < 0 || t > AGENT_OFFSETS_MS ? AGENT_OFFSETS_MS : t;
-    return t;
-}
-
-static void
-s_files_process (void *arg, zmq_pollitem_t *items, int n, int64_t now)
-{
-    agent_t *self = arg;
-    (void)items;
-    (void)n;
-    if (!self->inputs_done && !intake_is_paused (self->intake))
-        s_read_input (self, now);
-}
-
-static bool
-s_files_is_idle (void *arg)
-{
-    agent_t *self = arg;
-    return self->inputs_done && !self->held;
-}
-
 /* --- loop ------------------------------------------------------------------------- */
 
 static void
@@ -459,6 +176,10 @@ s_fill_counts (agent_t *self)
     const intake_stats_t *st = intake_stats (self->intake);
     self->counts.spooled = st->taken;
     self->counts.rejected_by_agent = st->rejected;
+    if (self->inputs) {
+        self->counts.read = input_set_counts (self->inputs)->read;
+        self->counts.blank = input_set_counts (self->inputs)->blank;
+    }
 }
 
 static void
@@ -552,21 +273,13 @@ agent_intake (agent_t *self)
 }
 
 agent_t *
-agent_new (const agent_options_t *opts, char *err, size_t errlen)
+agent_new (const agent_options_t *opts, const csv_mapping_t *mapping, char *err, size_t errlen)
 {
     const char *dir = opts->spool_dir;
     if (mkdir (dir, 0750) != 0 && errno != EEXIST) {
         snprintf (
           err, errlen, "could not create spool directory \"%s\": %s", dir, strerror (errno));
         return NULL;
-    }
-    for (int i = 0; i < opts->ninputs; i++) {
-        if (strcmp (opts->inputs[i], "-") == 0)
-            continue;
-        feed_t *feed = feed_open (opts->inputs[i], err, errlen);
-        if (!feed)
-            return NULL;
-        feed_destroy (&feed);
     }
     agent_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
@@ -608,9 +321,18 @@ agent_new (const agent_options_t *opts, char *err, size_t errlen)
         snprintf (err, errlen, "could not create the collector socket");
         goto fail;
     }
-    agent_producer_t files = {
-        self, s_files_pollitems, s_files_timeout, s_files_process, s_files_is_idle, NULL
-    };
+    input_set_options_t io = { .inputs = (const char *const *)opts->inputs,
+                               .ninputs = opts->ninputs,
+                               .watch = opts->watch.items,
+                               .nwatch = opts->watch.count,
+                               .follow = opts->follow,
+                               .once = opts->once,
+                               .mapping = mapping };
+    self->inputs = input_set_new (&io, self->intake, self->offsets, self->rejects, err, errlen);
+    if (!self->inputs)
+        goto fail;
+    agent_producer_t files = { self->inputs,      input_set_pollitems, input_set_timeout_ms,
+                               input_set_process, input_set_is_idle,   input_set_finish };
     if (agent_add_producer (self, &files) != 0)
         abort (); /* the first producer always fits */
     log_info ("agent",
@@ -635,7 +357,7 @@ agent_destroy (agent_t **self_p)
         return;
     agent_t *self = *self_p;
     sender_destroy (&self->sender);
-    feed_destroy (&self->feed);
+    input_set_destroy (&self->inputs);
     intake_destroy (&self->intake);
     rejects_close (&self->rejects);
     offsets_destroy (&self->offsets);
@@ -652,8 +374,6 @@ static int
 s_finish (agent_t *self)
 {
     int rc = intake_sync (self->intake);
-    if (rc == 0)
-        s_checkpoint (self, zclock_mono (), true);
     for (int i = 0; i < self->nproducers; i++) {
         agent_producer_t *p = &self->producers[i];
         if (p->finish)
@@ -671,6 +391,7 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
 {
     zmq_pollitem_t items[AGENT_POLLITEMS_MAX];
     int first[AGENT_PRODUCERS_MAX], count[AGENT_PRODUCERS_MAX];
+    int64_t deadline = zclock_mono () + (int64_t)self->opts->timeout_s * 1000;
     while (!*stop) {
         int64_t now = zclock_mono ();
         s_retry_acks (self, now);
@@ -686,6 +407,8 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
             n += count[i];
         }
         int timeout = s_timeout (self, now);
+        if (self->opts->timeout_s > 0)
+            timeout = s_min_timeout (timeout, (int)(deadline > now ? deadline - now : 0));
         if (zmq_poll (items, n, timeout) < 0 && zmq_errno () != EINTR) {
             log_error ("agent", "could not poll", "err=\"%s\"", zmq_strerror (zmq_errno ()));
             break;
@@ -700,10 +423,14 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
             p->process (p->self, items + first[i], count[i], now);
         }
         intake_process (self->intake, now);
-        s_checkpoint (self, now, false);
         s_progress (self, now);
+        if (self->opts->timeout_s > 0 && now >= deadline) {
+            self->timed_out = true;
+            break;
+        }
     }
     bool finished = s_once_done (self);
+    self->stopped_early = self->opts->once && !finished;
     int rc = s_finish (self);
     s_fill_counts (self);
     const sender_stats_t *st = sender_stats (self->sender);
@@ -717,7 +444,7 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
               spool_pending_records (self->spool),
               st->resends,
               st->failovers);
-    if (self->input_failed)
+    if (input_set_failed (self->inputs))
         rc = -1;
     return rc;
 }
@@ -728,6 +455,26 @@ agent_backlog (agent_t *self, agent_backlog_t *backlog)
     backlog->records = spool_pending_records (self->spool);
     backlog->bytes = spool_pending_bytes (self->spool);
     backlog->spool_max = self->opts->spool_max;
+}
+
+bool
+agent_stopped_early (agent_t *self, bool *timed_out)
+{
+    if (timed_out)
+        *timed_out = self->timed_out;
+    return self->stopped_early;
+}
+
+bool
+agent_inputs_read (agent_t *self)
+{
+    return input_set_is_idle (self->inputs);
+}
+
+uint64_t
+agent_unacknowledged (agent_t *self)
+{
+    return spool_pending_records (self->spool);
 }
 
 const agent_counts_t *

@@ -8,6 +8,7 @@
 #ifndef PARLEY_AGENT_H
 #define PARLEY_AGENT_H
 #include "agent_options.h"
+#include "csv_mapping.h"
 #include "intake.h"
 #include "parley.h"
 #include <czmq.h>
@@ -57,10 +58,14 @@ typedef struct {
 #define AGENT_PRODUCERS_MAX 8
 #define AGENT_POLLITEMS_MAX 256 /* every producer's items together */
 
-/* Opens the spool directory (creating it if missing), checks that every input can be
-   opened, and creates the socket. Returns NULL with a one-line reason in err when it
-   cannot start (a runtime failure: exit 1). opts must outlive the agent. */
-agent_t *agent_new (const agent_options_t *opts, char *err, size_t errlen);
+/* Opens the spool directory (creating it if missing), opens every input (input_set.h)
+   and --watch folder, and creates the socket. mapping (may be NULL) reads the .csv
+   inputs. Returns NULL with a one-line reason in err when it cannot start (a runtime
+   failure: exit 1). opts and mapping must outlive the agent. */
+agent_t *agent_new (const agent_options_t *opts,
+                    const csv_mapping_t *mapping,
+                    char *err,
+                    size_t errlen);
 /* NULL-safe; sets *self_p to NULL. Producers are not destroyed (their owners do that,
    after the agent). */
 void agent_destroy (agent_t **self_p);
@@ -72,9 +77,9 @@ intake_t *agent_intake (agent_t *self);
    Returns 0, or -1 when AGENT_PRODUCERS_MAX are already there. */
 int agent_add_producer (agent_t *self, const agent_producer_t *producer) PARLEY_MUST_CHECK;
 
-/* Runs until *stop is set (by a signal handler) or, with --once, until every producer is
-   idle and every spooled event has an outcome. On the way out it syncs the spool and saves
-   the input offsets. Returns 0, or -1 when it ends on a runtime failure (an input that
+/* Runs until *stop is set (by a signal handler), until --timeout, or, with --once, until
+   every producer is idle and every spooled event has an outcome. On the way out it syncs the spool
+   and saves the input offsets. Returns 0, or -1 when it ends on a runtime failure (an input that
    could not be read, a spool that cannot be synced). */
 int agent_run (agent_t *self, volatile sig_atomic_t *stop) PARLEY_MUST_CHECK;
 
@@ -84,6 +89,14 @@ typedef struct {
     uint64_t spool_max; /* --spool-max */
 } agent_backlog_t;
 void agent_backlog (agent_t *self, agent_backlog_t *backlog);
+
+/* With --once: whether the run stopped (SIGTERM/SIGINT, or --timeout: *timed_out) before
+   every input was read and every event acknowledged. */
+bool agent_stopped_early (agent_t *self, bool *timed_out);
+/* Whether every input was read to its end (and no --watch file waits). */
+bool agent_inputs_read (agent_t *self);
+/* Events in the spool still without an outcome. */
+uint64_t agent_unacknowledged (agent_t *self);
 
 /* The counts so far (spooled and rejected_by_agent from the intake). */
 const agent_counts_t *agent_counts (agent_t *self);

@@ -1,11 +1,16 @@
-/* parley-agent: options, logging, signals, then the agent's loop (agent.c). */
+/* parley-agent: options, logging, signals, the mapping, then the agent's loop (agent.c)
+   or the offline check (agent_check.c), and the exit status. */
 #include <czmq.h>
+#include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent.h"
+#include "agent_check.h"
 #include "agent_options.h"
+#include "csv_mapping.h"
 #include "log.h"
 #include "webhook.h"
 
@@ -46,12 +51,30 @@ main (int argc, char **argv)
     if (parsed != OPTIONS_RUN)
         return options_exit_code (parsed);
     log_threshold = (log_level_t)opts.log_level;
+
+    /* A mapping that does not load is a usage error: nothing would map. */
+    csv_mapping_t *mapping = NULL;
+    char err[1024];
+    if (opts.mapping) {
+        mapping = csv_mapping_load (opts.mapping, err, sizeof err);
+        if (!mapping) {
+            fprintf (stderr, "parley-agent: %s\n", err);
+            agent_options_fini (&opts);
+            return 2;
+        }
+    }
+    if (opts.check) {
+        int status = agent_check_run (&opts, mapping, stdout);
+        csv_mapping_destroy (&mapping);
+        agent_options_fini (&opts);
+        return status;
+    }
     s_install_signals ();
 
-    char err[1024];
-    agent_t *agent = agent_new (&opts, err, sizeof err);
+    agent_t *agent = agent_new (&opts, mapping, err, sizeof err);
     if (!agent) {
         fprintf (stderr, "parley-agent: %s\n", err);
+        csv_mapping_destroy (&mapping);
         agent_options_fini (&opts);
         return 1;
     }
@@ -59,15 +82,36 @@ main (int argc, char **argv)
     if (opts.http_bind && !(webhook = webhook_new (&opts, agent, err, sizeof err))) {
         fprintf (stderr, "parley-agent: %s\n", err);
         agent_destroy (&agent);
+        csv_mapping_destroy (&mapping);
         agent_options_fini (&opts);
         return 1;
     }
     int rc = agent_run (agent, &s_stop);
-    if (opts.once && !s_stop)
+    bool timed_out = false;
+    int status = rc == 0 ? 0 : 1;
+    if (opts.once) {
         agent_print_summary (agent, stdout);
+        /* A --once run that did not finish must not look like one that did: a nightly
+           job has to be able to fail. */
+        if (agent_stopped_early (agent, &timed_out)) {
+            uint64_t pending = agent_unacknowledged (agent);
+            char when[64];
+            if (timed_out)
+                snprintf (when, sizeof when, "timed out after %d s", opts.timeout_s);
+            else
+                snprintf (when, sizeof when, "stopped before the end");
+            fprintf (stderr,
+                     "parley-agent: %s: %" PRIu64 " events still unacknowledged%s\n",
+                     when,
+                     pending,
+                     agent_inputs_read (agent) ? "" : ", inputs not read to their end");
+            status = 1;
+        }
+    }
     agent_destroy (&agent);
+    csv_mapping_destroy (&mapping);
     webhook_destroy (&webhook); /* answers given at the agent's finish get written here */
     agent_options_fini (&opts);
     zsys_shutdown ();
-    return rc == 0 ? 0 : 1;
+    return status;
 }

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_options.h"
 #include "log.h" /* log_level_names */
@@ -15,15 +16,36 @@ static const char *const s_fsync_modes[] = { "group", "always", NULL };
 /* clang-format off */
 static const options_def_t s_defs[] = {
     { .name = "connect", .short_name = 'c', .arg = "ENDPOINT", .type = OPTIONS_CONNECT,
-      S_AT (connect), .flags = OPTIONS_REQUIRED | OPTIONS_REPEATABLE,
-      .help = "a collector to deliver to; give several for failover: they are tried in order, "
-              "moving on when one stays silent" },
+      S_AT (connect), .flags = OPTIONS_REPEATABLE,
+      .help = "a collector to deliver to (required, except with --check); give several for "
+              "failover: they are tried in order, moving on when one stays silent" },
     { .name = "spool", .short_name = 's', .arg = "DIR", .type = OPTIONS_STRING, S_AT (spool_dir),
-      .flags = OPTIONS_REQUIRED,
-      .help = "the agent's directory: spool, input offsets and rejected.jsonl" },
+      .help = "the agent's directory: spool, input offsets and rejected.jsonl (required, "
+              "except with --check)" },
     { .name = "once", .short_name = 'o', .type = OPTIONS_FLAG, S_AT (once),
       .flags = OPTIONS_CLI_ONLY,
-      .help = "exit once every input is read and every event has an outcome; print a summary" },
+      .help = "exit once every input is read and every event has an outcome; print a summary. "
+              "Exit status 1 when stopped (SIGTERM, --timeout) before that" },
+    { .name = "timeout", .arg = "SECONDS", .type = OPTIONS_INT, S_AT (timeout_s), .min = 1,
+      .max = AGENT_TIMEOUT_MAX, .flags = OPTIONS_CLI_ONLY,
+      .help = "with --once: give up after SECONDS, saying on stderr how many events are "
+              "still unacknowledged, and exit 1" },
+    { .name = "follow", .short_name = 'f', .type = OPTIONS_FLAG, S_AT (follow),
+      .help = "keep reading the inputs as they grow (a line is taken once its newline is "
+              "there), across rotation and truncation; a FIFO is opened again after its writer "
+              "closes it" },
+    { .name = "watch", .short_name = 'w', .arg = "DIR", .type = OPTIONS_STRING, S_AT (watch),
+      .flags = OPTIONS_REPEATABLE,
+      .help = "a drop folder: each *.jsonl (and *.csv, with --mapping) file put there is read "
+              "once complete, then moved to DIR/done/ (or DIR/failed/ if it cannot be read)" },
+    { .name = "mapping", .short_name = 'm', .arg = "FILE", .type = OPTIONS_STRING,
+      S_AT (mapping),
+      .help = "the mapping file (docs/FEEDS.md) through which every .csv input is read, "
+              "those of --watch folders included" },
+    { .name = "check", .type = OPTIONS_FLAG, S_AT (check), .flags = OPTIONS_CLI_ONLY,
+      .help = "check the INPUTs offline (no collector, no spool) and print a report: rows "
+              "read, would be accepted, rejected by reason with examples; exit 0 when "
+              "nothing is rejected, else 1" },
     { .name = "spool-max", .arg = "BYTES", .type = OPTIONS_SIZE, S_AT (spool_max),
       .min = AGENT_SPOOL_MAX_MIN, .def = "1G",
       .help = "bound on the unacknowledged events kept on disk" },
@@ -62,12 +84,17 @@ const options_spec_t agent_options_spec = {
     .about = "parley-agent: reads JSON-lines feeds of conversation events, checks each line, "
              "keeps\naccepted events in a durable spool and delivers them to parley-collector.",
     .usage = "parley-agent --connect ENDPOINT [--connect ENDPOINT...] --spool DIR [OPTION...]\n"
-             "                    [INPUT...]",
-    .operands = "INPUT is a file of JSON lines, or - for standard input. Inputs are read in "
-                "order;\na restart resumes each file where the last run stopped.",
+             "                    [INPUT...]\n"
+             "       parley-agent --check [--mapping FILE] INPUT...",
+    .operands = "INPUT is a file of JSON lines, a .csv form export (read through --mapping), a "
+                "FIFO,\nor - for standard input (JSON lines). Inputs are read together; a "
+                "restart resumes\neach file where the last run stopped. Without --follow a "
+                "last line without a\nnewline is taken at the end of the input; with "
+                "--follow it waits for its newline.",
     .epilog = "Rejected lines are appended to DIR/rejected.jsonl with the reason.\n"
-              "Exit status: 0 on success (and on SIGTERM/SIGINT), 1 on a runtime failure,\n"
-              "2 on bad usage. See docs/AGENT.md.",
+              "Exit status: 0 on success (and on SIGTERM/SIGINT without --once), 1 on a "
+              "runtime\nfailure, on --once stopped or timed out with events unacknowledged, "
+              "and on --check\nfinding rejections; 2 on bad usage. See docs/AGENT.md.",
 };
 
 /* The webhook options' problem (in buf), or NULL. */
@@ -98,20 +125,50 @@ s_check_http (const agent_options_t *opts, char *buf, size_t len)
     if (opts->once)
         return "--once cannot be used with --http-bind: the webhook has no end, so the agent "
                "runs until SIGTERM";
+    if (opts->check)
+        return "--check cannot be used with --http-bind: --check reads its inputs offline";
     return NULL;
 }
 
-/* The inputs' problem, or NULL. */
+bool
+agent_options_is_csv (const char *path)
+{
+    size_t n = strlen (path);
+    return n > 4 && strcasecmp (path + n - 4, ".csv") == 0;
+}
+
+/* The problem of options taken together, or NULL. */
 static const char *
-s_check_inputs (const agent_options_t *opts)
+s_check_together (const agent_options_t *opts, char *buf, size_t len)
 {
     int stdin_count = 0;
     for (int i = 0; i < opts->ninputs; i++) {
-        if (opts->inputs[i][0] == '\0')
+        const char *in = opts->inputs[i];
+        if (in[0] == '\0')
             return "empty input name";
-        if (strcmp (opts->inputs[i], "-") == 0 && ++stdin_count > 1)
+        if (strcmp (in, "-") == 0 && ++stdin_count > 1)
             return "standard input (-) given more than once";
+        if (agent_options_is_csv (in) && !opts->mapping) {
+            snprintf (
+              buf, len, "input \"%s\" is a CSV file: give the --mapping FILE to read it", in);
+            return buf;
+        }
     }
+    if (opts->check) {
+        if (opts->ninputs == 0)
+            return "--check needs an INPUT to check";
+        if (opts->watch.count > 0 || opts->follow)
+            return "--check reads its INPUTs once: not with --watch or --follow";
+        return NULL;
+    }
+    if (opts->connect.count == 0)
+        return "--connect ENDPOINT is required";
+    if (!opts->spool_dir)
+        return "--spool DIR is required";
+    if (opts->timeout_s > 0 && !opts->once)
+        return "--timeout needs --once";
+    if (opts->once && opts->follow)
+        return "--follow never ends: not with --once";
     return NULL;
 }
 
@@ -125,7 +182,7 @@ agent_options_parse (agent_options_t *opts, int argc, char **argv, FILE *out, FI
     opts->inputs = argv + first;
     opts->ninputs = argc - first;
     char buf[512];
-    const char *problem = s_check_inputs (opts);
+    const char *problem = s_check_together (opts, buf, sizeof buf);
     if (!problem)
         problem = s_check_http (opts, buf, sizeof buf);
     if (problem) {

@@ -16,6 +16,7 @@
 #define AGENT_WINDOW_MAX 64
 #define AGENT_RESEND_DEFAULT 10000          /* ms before an unanswered batch is sent again */
 #define AGENT_SPOOL_MAX_MIN (256ull * 1024) /* room for a few of the largest records */
+#define AGENT_TIMEOUT_MAX (7 * 24 * 3600)   /* --timeout: a week */
 
 /* --http-max-bytes: at least one event of the largest size; at most what is reasonable to
    hold in memory per connection. */
@@ -38,6 +39,11 @@ typedef struct {
     options_list_t connect; /* --connect, in the order given (failover order) */
     const char *spool_dir;  /* --spool DIR */
     bool once;              /* --once */
+    int timeout_s;          /* --timeout SECONDS (with --once; 0: none) */
+    bool follow;            /* --follow */
+    options_list_t watch;   /* --watch DIR, each a drop folder */
+    const char *mapping;    /* --mapping FILE: for every .csv input (NULL: none) */
+    bool check;             /* --check: validate the inputs offline, then exit */
     uint64_t spool_max;     /* --spool-max, bytes */
     int fsync;              /* --fsync: an agent_fsync_t */
     int batch;              /* --batch N: events per batch */
@@ -54,6 +60,9 @@ typedef struct {
 
 /* The table, for --help and for the config-file loader. */
 extern const options_spec_t agent_options_spec;
+
+/* Whether path names a CSV input (ends in .csv, any case): read through --mapping. */
+bool agent_options_is_csv (const char *path);
 
 /* Parses argv into opts (reordering argv, as getopt_long does; opts borrows its strings).
    Prints --help/--version on out and a one-line error on err. The log level is the

@@ -53,8 +53,8 @@ s_kind (const char *reason, char *out, size_t size)
     out[n] = '\0';
 }
 
-static void
-s_count (csv_check_report_t *report, uint64_t line, const reject_t *why)
+void
+csv_check_add_reject (csv_check_report_t *report, uint64_t line, const reject_t *why)
 {
     char kind[REJECT_REASON_MAX];
     s_kind (why->reason, kind, sizeof kind);
@@ -104,15 +104,17 @@ csv_check_file (const char *path,
             case CSV_FEED_REJECT:
                 report->rows++;
                 report->rejected++;
-                s_count (report, item.line, &item.why);
+                csv_check_add_reject (report, item.line, &item.why);
                 break;
             case CSV_FEED_ERROR:
                 snprintf (report->error, sizeof report->error, "%s", csv_feed_error (feed));
                 rc = -1;
                 done = true;
                 break;
+            case CSV_FEED_AGAIN: /* a long stretch without a row: read on */
+                break;
             case CSV_FEED_EOF:
-            case CSV_FEED_WAIT: /* not following: never */
+            case CSV_FEED_WAIT: /* not following: only a stream with nothing yet */
                 done = true;
                 break;
         }
@@ -129,17 +131,30 @@ csv_check_print (const csv_check_report_t *report, const char *source, FILE *out
         return;
     }
     fprintf (out,
-             "%s: %" PRIu64 " rows read, %" PRIu64 " would be accepted (%" PRIu64
-             " amendments), %" PRIu64 " rejected\n",
+             "%s: %" PRIu64 " %s read, %" PRIu64 " would be accepted (%" PRIu64
+             " %s), %" PRIu64 " rejected",
              source,
              report->rows,
+             report->lines ? "lines" : "rows",
              report->accepted,
              report->amended,
+             report->amended == 1 ? "amendment" : "amendments",
              report->rejected);
+    if (report->blank > 0)
+        fprintf (out,
+                 ", %" PRIu64 " blank %s skipped",
+                 report->blank,
+                 report->blank == 1 ? "line" : "lines");
+    fputc ('\n', out);
     for (size_t i = 0; i < report->nreasons; i++) {
         const csv_check_reason_t *r = &report->reasons[i];
         if (r->field[0])
-            fprintf (out, "  %" PRIu64 " × column \"%s\": %s\n", r->count, r->field, r->kind);
+            fprintf (out,
+                     "  %" PRIu64 " × %s \"%s\": %s\n",
+                     r->count,
+                     report->lines ? "field" : "column",
+                     r->field,
+                     r->kind);
         else
             fprintf (out, "  %" PRIu64 " × %s\n", r->count, r->kind);
         for (size_t j = 0; j < r->nexamples; j++)

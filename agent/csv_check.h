@@ -30,6 +30,8 @@ typedef struct {
     uint64_t rejected;
     csv_check_reason_t *reasons; /* by first appearance */
     size_t nreasons;
+    uint64_t blank;  /* JSON lines: blank lines skipped (not counted in rows) */
+    bool lines;      /* a JSON-lines report: "lines read" rather than "rows read" */
     char error[512]; /* why the file could not be checked at all */
 } csv_check_report_t;
 
@@ -41,6 +43,10 @@ int csv_check_file (const char *path,
                     const csv_mapping_t *mapping,
                     int64_t now_us,
                     csv_check_report_t *report) PARLEY_MUST_CHECK;
+
+/* Counts one rejection in report: grouped by field and kind of reason, keeping the first
+   CSV_CHECK_EXAMPLES examples (for JSON-lines checks too, agent_check.c). */
+void csv_check_add_reject (csv_check_report_t *report, uint64_t line, const reject_t *why);
 
 /* Writes the report for people: a summary line, then each kind of rejection with its
    count and examples. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@ struct csv_feed {
     csv_reader_t *reader;
     csv_map_t *map;
     bool follow, finished, failed;
+    bool is_file;
+    uint64_t fed_offset; /* input offset just past the bytes fed to the reader */
     bool resume_pending;
     uint64_t resume_offset, resume_lines;
     char *buf;
@@ -28,9 +31,24 @@ struct csv_feed {
 };
 
 csv_feed_t *
+csv_feed_new_fd (int fd, const char *name, const csv_mapping_t *mapping)
+{
+    csv_feed_t *self = xcalloc (1, sizeof *self);
+    self->name = xstrdup (name);
+    self->fd = fd;
+    struct stat st;
+    self->is_file = fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
+    self->mapping = mapping;
+    self->reader = csv_reader_new (NULL);
+    self->buf = xmalloc (CSV_FEED_READ_SIZE);
+    return self;
+}
+
+csv_feed_t *
 csv_feed_open (const char *path, const csv_mapping_t *mapping, char *err, size_t errlen)
 {
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK so that a FIFO does not wait for its writer here (see feed.c). */
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf (err, errlen, "could not open input \"%s\": %s", path, strerror (errno));
         return NULL;
@@ -41,13 +59,9 @@ csv_feed_open (const char *path, const csv_mapping_t *mapping, char *err, size_t
         close (fd);
         return NULL;
     }
-    csv_feed_t *self = xcalloc (1, sizeof *self);
-    self->name = xstrdup (path);
-    self->fd = fd;
-    self->mapping = mapping;
-    self->reader = csv_reader_new (NULL);
-    self->buf = xmalloc (CSV_FEED_READ_SIZE);
-    return self;
+    if (S_ISREG (st.st_mode))
+        (void)fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+    return csv_feed_new_fd (fd, path, mapping);
 }
 
 void
@@ -80,6 +94,23 @@ csv_feed_set_follow (csv_feed_t *self, bool follow)
     self->follow = follow;
 }
 
+void
+csv_feed_finish (csv_feed_t *self)
+{
+    if (!self->finished) {
+        csv_reader_finish (self->reader);
+        self->finished = true;
+    }
+}
+
+bool
+csv_feed_has_partial (const csv_feed_t *self)
+{
+    uint64_t offset, lines;
+    csv_reader_position (self->reader, &offset, &lines);
+    return self->fed_offset > offset;
+}
+
 const char *
 csv_feed_error (const csv_feed_t *self)
 {
@@ -110,26 +141,40 @@ s_fail (csv_feed_t *self, const char *format, ...)
     return CSV_FEED_ERROR;
 }
 
-/* Reads more input into the reader. Returns 1 when some was read, 0 at the end of the
-   file (finishing the reader unless following), -1 on a read error. */
-static int
+/* Whether a read () now would not block: always for a file, after poll for a stream. */
+static bool
+s_readable (csv_feed_t *self)
+{
+    if (self->is_file)
+        return true;
+    struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+    return poll (&pfd, 1, 0) != 0;
+}
+
+/* Reads more input into the reader. Returns the bytes read (> 0), 0 at the end of the
+   input (finishing the reader unless following a file), -2 when a stream has nothing
+   yet, -1 on a read error. */
+static ssize_t
 s_read (csv_feed_t *self)
 {
     for (;;) {
+        if (!s_readable (self))
+            return -2;
         ssize_t n = read (self->fd, self->buf, CSV_FEED_READ_SIZE);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return -2;
         if (n < 0)
             return -1;
         if (n == 0) {
-            if (!self->follow) {
-                csv_reader_finish (self->reader);
-                self->finished = true;
-            }
+            if (!self->follow || !self->is_file)
+                csv_feed_finish (self);
             return 0;
         }
         csv_reader_feed (self->reader, self->buf, (size_t)n);
-        return 1;
+        self->fed_offset += (uint64_t)n;
+        return n;
     }
 }
 
@@ -147,6 +192,7 @@ csv_feed_next (csv_feed_t *self, int64_t now_us, csv_feed_item_t *item)
 {
     if (self->failed)
         return CSV_FEED_ERROR;
+    size_t budget = CSV_FEED_READ_BUDGET;
     for (;;) {
         csv_row_t row;
         reject_t why;
@@ -167,6 +213,7 @@ csv_feed_next (csv_feed_t *self, int64_t now_us, csv_feed_item_t *item)
                                        self->name,
                                        self->resume_offset,
                                        strerror (errno));
+                    self->fed_offset = self->resume_offset;
                 }
                 continue;
             }
@@ -184,10 +231,15 @@ csv_feed_next (csv_feed_t *self, int64_t now_us, csv_feed_item_t *item)
             case CSV_READER_MORE:
                 break;
         }
-        int rc = s_read (self);
-        if (rc < 0)
+        if (self->finished)
+            continue; /* the reader has the whole input: it says END once all is taken */
+        if (budget == 0)
+            return CSV_FEED_AGAIN;
+        ssize_t rc = s_read (self);
+        if (rc == -1)
             return s_fail (self, "could not read input \"%s\": %s", self->name, strerror (errno));
-        if (rc == 0 && !self->finished)
+        if (rc == -2 || (rc == 0 && !self->finished))
             return CSV_FEED_WAIT;
+        budget = (size_t)rc >= budget ? 0 : budget - (size_t)rc;
     }
 }

@@ -7,7 +7,9 @@
    (csv_feed_resume), saved once everything before them is durable, exactly as for a
    JSON-lines feed (offsets.h). With follow set, the end of a regular file is not the end
    of the input: a row is taken only once its line end is there, and csv_feed_next says
-   CSV_FEED_WAIT until more is appended. */
+   CSV_FEED_WAIT until more is appended (or csv_feed_finish says the input has ended).
+   One csv_feed_next reads at most CSV_FEED_READ_BUDGET bytes (then CSV_FEED_AGAIN), so
+   that an input that never ends a row cannot hold up the caller's loop. */
 #ifndef PARLEY_CSV_FEED_H
 #define PARLEY_CSV_FEED_H
 #include "csv_map.h"
@@ -18,7 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CSV_FEED_READ_SIZE 65536 /* bytes read at a time */
+#define CSV_FEED_READ_SIZE 65536           /* bytes read at a time */
+#define CSV_FEED_READ_BUDGET (1024 * 1024) /* bytes one csv_feed_next may read */
 
 typedef struct csv_feed csv_feed_t;
 
@@ -29,6 +32,7 @@ typedef enum {
     CSV_FEED_EVENT = 1,  /* item->event is a checked event line */
     CSV_FEED_REJECT = 2, /* item->why says why the row was refused */
     CSV_FEED_WAIT = 3,   /* following, and no complete row yet: poll or wait, then call again */
+    CSV_FEED_AGAIN = 4,  /* CSV_FEED_READ_BUDGET bytes read without a row: call again later */
 } csv_feed_status_t;
 
 typedef struct {
@@ -48,6 +52,9 @@ csv_feed_t *csv_feed_open (const char *path,
                            const csv_mapping_t *mapping,
                            char *err,
                            size_t errlen);
+/* The same over fd, which the feed then owns (closes), named name. A FIFO or pipe is
+   read only when poll says it has something (CSV_FEED_WAIT otherwise). */
+csv_feed_t *csv_feed_new_fd (int fd, const char *name, const csv_mapping_t *mapping);
 /* Closes; NULL-safe; sets *self_p to NULL. */
 void csv_feed_destroy (csv_feed_t **self_p);
 
@@ -58,6 +65,12 @@ void csv_feed_resume (csv_feed_t *self, uint64_t offset, uint64_t lines);
 
 /* Whether the end of the file ends the input (false, the default) or more may come. */
 void csv_feed_set_follow (csv_feed_t *self, bool follow);
+
+/* The input has ended (a followed file that will not grow): a last row without a line
+   end is complete. */
+void csv_feed_finish (csv_feed_t *self);
+/* Whether bytes were read after the last row taken (a row without its line end yet). */
+bool csv_feed_has_partial (const csv_feed_t *self);
 
 /* The next event or refused row. now_us is the checking clock. */
 csv_feed_status_t csv_feed_next (csv_feed_t *self,

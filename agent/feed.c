@@ -21,7 +21,8 @@ struct feed {
     int fd;
     bool owns_fd; /* standard input is not closed */
     bool is_file;
-    bool eof; /* read() returned 0 */
+    bool eof;    /* read() returned 0 (and not following), or feed_finish */
+    bool follow; /* a regular file's end is not the input's end */
     char *buf;
     size_t start; /* unconsumed bytes are buf[start..end) */
     size_t end;
@@ -40,7 +41,7 @@ feed_new_fd (int fd, const char *name)
     self->fd = fd;
     self->owns_fd = fd != STDIN_FILENO;
     struct stat st;
-    self->is_file = fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
+    self->is_file = fd != STDIN_FILENO && fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
     self->buf = xmalloc (FEED_BUFFER);
     return self;
 }
@@ -62,7 +63,9 @@ feed_open (const char *path, char *err, size_t errlen)
 {
     if (strcmp (path, "-") == 0)
         return feed_new_fd (STDIN_FILENO, "-");
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for its writer. Reads never block anyway
+       (a stream is read only when poll says so), so the flag is cleared again for files. */
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf (err, errlen, "could not open input \"%s\": %s", path, strerror (errno));
         return NULL;
@@ -77,6 +80,8 @@ feed_open (const char *path, char *err, size_t errlen)
         close (fd);
         return NULL;
     }
+    if (S_ISREG (st.st_mode))
+        (void)fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
     return feed_new_fd (fd, path);
 }
 
@@ -110,6 +115,24 @@ bool
 feed_is_file (feed_t *self)
 {
     return self->is_file;
+}
+
+void
+feed_set_follow (feed_t *self, bool follow)
+{
+    self->follow = follow;
+}
+
+void
+feed_finish (feed_t *self)
+{
+    self->eof = true;
+}
+
+bool
+feed_has_partial (feed_t *self)
+{
+    return self->skipping || self->start < self->end;
 }
 
 /* Fills *line with the bytes buf[from..from+len) ending at input offset end_offset. */
@@ -164,6 +187,7 @@ s_readable (feed_t *self)
 feed_status_t
 feed_next (feed_t *self, feed_line_t *line)
 {
+    size_t budget = FEED_READ_BUDGET;
     for (;;) {
         size_t from = self->start + self->scanned;
         char *nl = memchr (self->buf + from, '\n', self->end - from);
@@ -204,9 +228,14 @@ feed_next (feed_t *self, feed_line_t *line)
             self->end -= self->start;
             self->start = 0;
         }
+        if (budget == 0)
+            return FEED_AGAIN;
         if (!s_readable (self))
             return FEED_WAIT;
-        ssize_t n = read (self->fd, self->buf + self->end, FEED_BUFFER - self->end);
+        size_t room = FEED_BUFFER - self->end;
+        if (room > budget)
+            room = budget;
+        ssize_t n = read (self->fd, self->buf + self->end, room);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -214,8 +243,12 @@ feed_next (feed_t *self, feed_line_t *line)
                 return FEED_WAIT;
             return FEED_ERROR;
         }
-        if (n == 0)
+        if (n == 0) {
+            if (self->follow && self->is_file)
+                return FEED_WAIT;
             self->eof = true;
+        }
         self->end += (size_t)n;
+        budget -= (size_t)n;
     }
 }

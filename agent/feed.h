@@ -1,8 +1,12 @@
-/* One JSON-lines input (a file, or "-" for standard input), yielded a line at a time with
-   where it came from. Lines end at "\n"; a "\r" before it is dropped; a last line without
-   a newline still counts. A line longer than FEED_LINE_MAX is reported as too long
-   without being held in memory (memory stays at one buffer whatever the input), and
-   reading goes on at the next line. */
+/* One JSON-lines input (a file, a FIFO, or "-" for standard input), yielded a line at a
+   time with where it came from. Lines end at "\n"; a "\r" before it is dropped. A last
+   line without a newline counts once the input has ended: at the end of a file or stream
+   that is not followed, or when the caller says so (feed_finish); a followed file's
+   unterminated last line waits for its newline. A line longer than FEED_LINE_MAX is
+   reported as too long without being held in memory (memory stays at one buffer whatever
+   the input), and reading goes on at the next line. One feed_next reads at most
+   FEED_READ_BUDGET bytes, so that an input without newlines (/dev/zero, a huge file) cannot
+   hold up the caller's loop. */
 #ifndef PARLEY_FEED_H
 #define PARLEY_FEED_H
 #include "event.h"
@@ -13,6 +17,7 @@
 #include <sys/types.h>
 
 #define FEED_LINE_MAX EVENT_LINE_MAX
+#define FEED_READ_BUDGET (1024 * 1024) /* bytes one feed_next may read */
 
 typedef struct feed feed_t;
 
@@ -29,14 +34,18 @@ typedef enum {
     FEED_ERROR = -1, /* a read failed: errno is set; the feed is finished */
     FEED_EOF = 0,    /* no more lines */
     FEED_LINE = 1,   /* *line is filled */
-    FEED_WAIT = 2,   /* a pipe or terminal has no complete line yet: poll feed_fd for input */
+    FEED_WAIT = 2,   /* no complete line yet: a pipe or terminal (poll feed_fd for input), or
+                        the end of a followed file (wait for it to change) */
+    FEED_AGAIN = 3,  /* FEED_READ_BUDGET bytes read without a line end: call again later */
 } feed_status_t;
 
-/* Opens path ("-" for standard input). Returns NULL with a one-line reason in err when it
-   cannot be opened or is a directory. */
+/* Opens path ("-" for standard input). A FIFO is opened without waiting for a writer (the
+   feed says FEED_WAIT until one has written). Returns NULL with a one-line reason in err
+   when it cannot be opened or is a directory. */
 feed_t *feed_open (const char *path, char *err, size_t errlen);
 /* Reads from fd, which the feed then owns (closes, unless it is standard input), under
-   the given name. */
+   the given name. Standard input is always read as a stream (never as a file with a
+   position), whatever it is. */
 feed_t *feed_new_fd (int fd, const char *name);
 /* Before the first feed_next of a regular file: starts reading at byte offset, counting
    lines from line + 1 (offsets.h says where a restart resumes). Returns 0, or -1 when
@@ -48,6 +57,15 @@ void feed_destroy (feed_t **self_p);
 /* The next line. Never blocks: a regular file is read as needed, other inputs only when
    poll says there is data (otherwise FEED_WAIT). */
 feed_status_t feed_next (feed_t *self, feed_line_t *line) PARLEY_MUST_CHECK;
+
+/* Whether the end of a regular file ends the input (false, the default) or more may be
+   appended (true: at the end, an unterminated last line is kept and FEED_WAIT said). */
+void feed_set_follow (feed_t *self, bool follow);
+/* The input has ended: an unterminated last line is yielded by the next feed_next, then
+   FEED_EOF. */
+void feed_finish (feed_t *self);
+/* Whether bytes were read after the last line yielded (an unterminated line). */
+bool feed_has_partial (feed_t *self);
 
 /* The name given at open ("-" for standard input). */
 const char *feed_name (feed_t *self);

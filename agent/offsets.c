@@ -22,6 +22,8 @@ typedef struct {
     uint64_t offset, line;
     uint64_t fp_len; /* bytes hashed into fp */
     uint64_t fp;
+    uint64_t tail_len; /* bytes just before offset hashed into tail_fp */
+    uint64_t tail_fp;
 } s_entry_t;
 
 struct offsets {
@@ -31,15 +33,34 @@ struct offsets {
     bool dirty;
 };
 
+/* FNV-1a of the len bytes at from; 0 when they cannot all be read. */
 static uint64_t
-s_fingerprint (int fd, uint64_t len)
+s_hash_at (int fd, uint64_t from, uint64_t len)
 {
     unsigned char buf[OFFSETS_FP_MAX];
-    ssize_t n = pread (fd, buf, (size_t)len, 0);
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    if (len > sizeof buf)
+        return 0;
+    ssize_t n = pread (fd, buf, (size_t)len, (off_t)from);
+    uint64_t h = 0xcbf29ce484222325ull;
     for (ssize_t i = 0; i < n; i++)
         h = (h ^ buf[i]) * 0x100000001b3ull;
     return n == (ssize_t)len ? h : 0;
+}
+
+static uint64_t
+s_fingerprint (int fd, uint64_t len)
+{
+    return s_hash_at (fd, 0, len);
+}
+
+uint64_t
+offsets_fingerprint_before (int fd, uint64_t offset, uint64_t *len)
+{
+    *len = offset < OFFSETS_FP_MAX ? offset : OFFSETS_FP_MAX;
+    uint64_t h = s_hash_at (fd, offset - *len, *len);
+    if (h == 0)
+        *len = 0;
+    return h;
 }
 
 static s_entry_t *
@@ -103,8 +124,11 @@ s_load (offsets_t *self)
         e->fp_len = (uint64_t)json_integer_value (json_object_get (f, "fingerprint_len"));
         const char *fp = json_string_value (json_object_get (f, "fingerprint"));
         e->fp = fp ? strtoull (fp, NULL, 16) : 0;
-        if (e->fp_len > OFFSETS_FP_MAX)
-            e->fp_len = 0, e->offset = 0, e->line = 0;
+        e->tail_len = (uint64_t)json_integer_value (json_object_get (f, "tail_len"));
+        const char *tail = json_string_value (json_object_get (f, "tail_fingerprint"));
+        e->tail_fp = tail ? strtoull (tail, NULL, 16) : 0;
+        if (e->fp_len > OFFSETS_FP_MAX || e->tail_len > OFFSETS_FP_MAX || e->tail_len > e->offset)
+            e->fp_len = 0, e->offset = 0, e->line = 0, e->tail_len = 0;
     }
     json_decref (root);
 }
@@ -188,7 +212,19 @@ offsets_resume (offsets_t *self, const char *name, int fd, uint64_t *offset, uin
                   "input=\"%s\" offset=%" PRIu64,
                   name,
                   e->offset);
-        e->offset = e->line = e->fp_len = 0;
+        e->offset = e->line = e->fp_len = e->tail_len = 0;
+        self->dirty = true;
+        return;
+    }
+    /* The bytes just before the saved offset: a file rewritten in place with the same
+       start (lines inserted or changed further on) would otherwise resume mid-way. */
+    if (e->tail_len > 0 && s_hash_at (fd, e->offset - e->tail_len, e->tail_len) != e->tail_fp) {
+        log_warn ("offsets",
+                  "input changed before where reading stopped, reading it from the start",
+                  "input=\"%s\" offset=%" PRIu64,
+                  name,
+                  e->offset);
+        e->offset = e->line = e->fp_len = e->tail_len = 0;
         self->dirty = true;
         return;
     }
@@ -215,7 +251,21 @@ offsets_update (offsets_t *self, const char *name, int fd, uint64_t offset, uint
         e->fp = s_fingerprint (fd, want);
         e->fp_len = e->fp ? want : 0;
     }
+    e->tail_fp = offsets_fingerprint_before (fd, offset, &e->tail_len);
     self->dirty = true;
+}
+
+void
+offsets_forget (offsets_t *self, int fd)
+{
+    struct stat st;
+    if (fstat (fd, &st) != 0)
+        return;
+    s_entry_t *e = s_find (self, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+    if (e) {
+        s_remove (self, e);
+        self->dirty = true;
+    }
 }
 
 bool
@@ -232,10 +282,11 @@ offsets_save (offsets_t *self)
     json_t *files = json_array ();
     for (size_t i = 0; i < self->count; i++) {
         s_entry_t *e = &self->entries[i];
-        char fp[17];
+        char fp[17], tail[17];
         snprintf (fp, sizeof fp, "%016" PRIx64, e->fp);
+        snprintf (tail, sizeof tail, "%016" PRIx64, e->tail_fp);
         json_array_append_new (files,
-                               json_pack ("{s:s, s:I, s:I, s:I, s:I, s:I, s:s}",
+                               json_pack ("{s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:s}",
                                           "name",
                                           e->name,
                                           "dev",
@@ -249,7 +300,11 @@ offsets_save (offsets_t *self)
                                           "fingerprint_len",
                                           (json_int_t)e->fp_len,
                                           "fingerprint",
-                                          fp));
+                                          fp,
+                                          "tail_len",
+                                          (json_int_t)e->tail_len,
+                                          "tail_fingerprint",
+                                          tail));
     }
     json_t *root = json_pack ("{s:i, s:o}", "version", 1, "files", files);
     char *text = json_dumps (root, JSON_INDENT (1));

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "offsets.h"
 #include "file_size_limit.h"
+#include "offsets.h"
 
 typedef struct {
     char dir[64];
@@ -157,6 +157,48 @@ test_rewritten_start_is_read_again_from_the_start (void **state)
     s_expect_resume (fx, fx->file, 0, 0);
 }
 
+/* The bug of issue 10: same first kilobyte, ten lines inserted after it, same inode and
+   longer. The kilobyte before the saved offset is no longer what was read. */
+static void
+test_lines_inserted_after_the_first_kilobyte_are_read_again_from_the_start (void **state)
+{
+    s_fixture_t *fx = *state;
+    char text[8192] = "", inserted[8192] = "";
+    for (int i = 0; i < 100; i++) {
+        char line[64];
+        snprintf (line, sizeof line, "{\"line\":%04d,\"pad\":\"xxxxxxxxxxxxxxxx\"}\n", i);
+        strcat (text, line);
+        strcat (inserted, line);
+        if (i == 40)
+            for (int j = 0; j < 10; j++)
+                strcat (inserted, "{\"inserted\":true}\n");
+    }
+    s_write (fx->file, text);
+    s_save (fx, fx->file, strlen (text), 100);
+    int fd = open (fx->file, O_WRONLY);
+    assert_int_equal (pwrite (fd, inserted, strlen (inserted), 0), (ssize_t)strlen (inserted));
+    close (fd);
+    s_expect_resume (fx, fx->file, 0, 0);
+}
+
+static void
+test_a_forgotten_file_starts_at_the_beginning (void **state)
+{
+    s_fixture_t *fx = *state;
+    s_write (fx->file, "a\nb\n");
+    s_save (fx, fx->file, 4, 2);
+    char err[256];
+    offsets_t *o = offsets_open (fx->dir, err, sizeof err);
+    assert_non_null (o);
+    int fd = open (fx->file, O_RDONLY);
+    offsets_forget (o, fd);
+    close (fd);
+    assert_true (offsets_is_dirty (o));
+    assert_int_equal (offsets_save (o), 0);
+    offsets_destroy (&o);
+    s_expect_resume (fx, fx->file, 0, 0);
+}
+
 static void
 test_appended_file_resumes_where_it_stopped (void **state)
 {
@@ -250,6 +292,12 @@ main (void)
           test_rewritten_start_is_read_again_from_the_start, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
           test_appended_file_resumes_where_it_stopped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+          test_lines_inserted_after_the_first_kilobyte_are_read_again_from_the_start,
+          s_setup,
+          s_teardown),
+        cmocka_unit_test_setup_teardown (
+          test_a_forgotten_file_starts_at_the_beginning, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
           test_damaged_offsets_file_means_reading_from_the_start, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
