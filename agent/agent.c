@@ -449,6 +449,14 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
     return rc;
 }
 
+void
+agent_backlog (agent_t *self, agent_backlog_t *backlog)
+{
+    backlog->records = spool_pending_records (self->spool);
+    backlog->bytes = spool_pending_bytes (self->spool);
+    backlog->spool_max = self->opts->spool_max;
+}
+
 bool
 agent_stopped_early (agent_t *self, bool *timed_out)
 {

@@ -83,6 +83,13 @@ int agent_add_producer (agent_t *self, const agent_producer_t *producer) PARLEY_
    could not be read, a spool that cannot be synced). */
 int agent_run (agent_t *self, volatile sig_atomic_t *stop) PARLEY_MUST_CHECK;
 
+/* What the spool holds unacknowledged, for health and status endpoints. */
+typedef struct {
+    uint64_t records, bytes;
+    uint64_t spool_max; /* --spool-max */
+} agent_backlog_t;
+void agent_backlog (agent_t *self, agent_backlog_t *backlog);
+
 /* With --once: whether the run stopped (SIGTERM/SIGINT, or --timeout: *timed_out) before
    every input was read and every event acknowledged. */
 bool agent_stopped_early (agent_t *self, bool *timed_out);

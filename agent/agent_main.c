@@ -12,6 +12,7 @@
 #include "agent_options.h"
 #include "csv_mapping.h"
 #include "log.h"
+#include "webhook.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -77,6 +78,14 @@ main (int argc, char **argv)
         agent_options_fini (&opts);
         return 1;
     }
+    webhook_t *webhook = NULL;
+    if (opts.http_bind && !(webhook = webhook_new (&opts, agent, err, sizeof err))) {
+        fprintf (stderr, "parley-agent: %s\n", err);
+        agent_destroy (&agent);
+        csv_mapping_destroy (&mapping);
+        agent_options_fini (&opts);
+        return 1;
+    }
     int rc = agent_run (agent, &s_stop);
     bool timed_out = false;
     int status = rc == 0 ? 0 : 1;
@@ -101,6 +110,7 @@ main (int argc, char **argv)
     }
     agent_destroy (&agent);
     csv_mapping_destroy (&mapping);
+    webhook_destroy (&webhook); /* answers given at the agent's finish get written here */
     agent_options_fini (&opts);
     zsys_shutdown ();
     return status;

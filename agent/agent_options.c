@@ -1,9 +1,11 @@
 /* The parley-agent command line (see agent_options.h). */
 #include "agent_options.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "http_options.h"
 #include "log.h" /* log_level_names */
 #include "wire.h"
 
@@ -60,6 +62,16 @@ static const options_def_t s_defs[] = {
     { .name = "resend-timeout", .arg = "MS", .type = OPTIONS_INT, S_AT (resend_ms),
       .min = 10, .max = 3600 * 1000, .def = OPTIONS_TEXT (AGENT_RESEND_DEFAULT),
       .help = "resend a batch with no outcome after MS ms, then back off with jitter" },
+    { .name = "http-bind", .arg = "ADDR:PORT", .type = OPTIONS_STRING, S_AT (http_bind),
+      .help = "serve the webhook (POST /v1/events, GET /v1/health) on ADDR:PORT; a bare PORT "
+              "means 127.0.0.1:PORT (any other address must be given)" },
+    { .name = "http-token-file", .arg = "FILE", .type = OPTIONS_STRING, S_AT (token_file),
+      .bit = AGENT_GIVEN_HTTP_TOKEN_FILE,
+      .help = "POST /v1/events needs \"Authorization: Bearer TOKEN\", TOKEN read from FILE "
+              "at start" },
+    { .name = "http-max-bytes", .arg = "BYTES", .type = OPTIONS_SIZE, S_AT (http_max),
+      .min = AGENT_HTTP_MAX_BYTES_MIN, .def = "4M", .bit = AGENT_GIVEN_HTTP_MAX_BYTES,
+      .help = "largest request body (at most 64M); a larger one is answered 413" },
     OPTIONS_LOG_LEVEL_ROW (agent_options_t, log_level),
 };
 /* clang-format on */
@@ -68,6 +80,7 @@ const options_spec_t agent_options_spec = {
     .program = "parley-agent",
     OPTIONS_TABLE (s_defs),
     .size = sizeof (agent_options_t),
+    .given_at = OPTIONS_GIVEN_AT (agent_options_t, given),
     .about = "parley-agent: reads JSON-lines feeds of conversation events, checks each line, "
              "keeps\naccepted events in a durable spool and delivers them to parley-collector.",
     .usage = "parley-agent --connect ENDPOINT [--connect ENDPOINT...] --spool DIR [OPTION...]\n"
@@ -83,6 +96,39 @@ const options_spec_t agent_options_spec = {
               "runtime\nfailure, on --once stopped or timed out with events unacknowledged, "
               "and on --check\nfinding rejections; 2 on bad usage. See docs/AGENT.md.",
 };
+
+/* The webhook options' problem (in buf), or NULL. */
+static const char *
+s_check_http (const agent_options_t *opts, char *buf, size_t len)
+{
+    if (!opts->http_bind) {
+        unsigned extra = opts->given & (AGENT_GIVEN_HTTP_TOKEN_FILE | AGENT_GIVEN_HTTP_MAX_BYTES);
+        if (extra) {
+            snprintf (buf,
+                      len,
+                      "--%s needs --http-bind",
+                      options_name (&agent_options_spec, extra & -extra));
+            return buf;
+        }
+        return NULL;
+    }
+    http_bind_t bind;
+    char why[256];
+    if (http_bind_parse (opts->http_bind, &bind, why, sizeof why) != 0) {
+        snprintf (buf, len, "invalid --http-bind \"%s\": %s", opts->http_bind, why);
+        return buf;
+    }
+    if (opts->http_max > AGENT_HTTP_MAX_BYTES_MAX) {
+        snprintf (buf, len, "invalid --http-max-bytes: at most 64M");
+        return buf;
+    }
+    if (opts->once)
+        return "--once cannot be used with --http-bind: the webhook has no end, so the agent "
+               "runs until SIGTERM";
+    if (opts->check)
+        return "--check cannot be used with --http-bind: --check reads its inputs offline";
+    return NULL;
+}
 
 bool
 agent_options_is_csv (const char *path)
@@ -137,6 +183,8 @@ agent_options_parse (agent_options_t *opts, int argc, char **argv, FILE *out, FI
     opts->ninputs = argc - first;
     char buf[512];
     const char *problem = s_check_together (opts, buf, sizeof buf);
+    if (!problem)
+        problem = s_check_http (opts, buf, sizeof buf);
     if (problem) {
         agent_options_fini (opts);
         return options_error (&agent_options_spec, err, "%s", problem);

@@ -18,6 +18,17 @@
 #define AGENT_SPOOL_MAX_MIN (256ull * 1024) /* room for a few of the largest records */
 #define AGENT_TIMEOUT_MAX (7 * 24 * 3600)   /* --timeout: a week */
 
+/* --http-max-bytes: at least one event of the largest size; at most what is reasonable to
+   hold in memory per connection. */
+#define AGENT_HTTP_MAX_BYTES_MIN (16ull * 1024)
+#define AGENT_HTTP_MAX_BYTES_MAX (64ull * 1024 * 1024)
+
+/* Bits of agent_options_t.given: which options were given. */
+enum {
+    AGENT_GIVEN_HTTP_TOKEN_FILE = 1u << 0,
+    AGENT_GIVEN_HTTP_MAX_BYTES = 1u << 1,
+};
+
 /* --fsync */
 typedef enum {
     AGENT_FSYNC_GROUP,  /* fsync at most every 50 ms or 1000 records */
@@ -39,6 +50,10 @@ typedef struct {
     int window;             /* --window N: batches in flight */
     int resend_ms;          /* --resend-timeout MS */
     int log_level;          /* --log-level: a log_level_t */
+    const char *http_bind;  /* --http-bind ADDR:PORT, or NULL: no webhook */
+    const char *token_file; /* --http-token-file FILE, or NULL: no token */
+    uint64_t http_max;      /* --http-max-bytes: the largest request body */
+    unsigned given;         /* AGENT_GIVEN_*: the options given */
     char **inputs;          /* INPUT... (borrowed from argv); "-" is stdin */
     int ninputs;
 } agent_options_t;

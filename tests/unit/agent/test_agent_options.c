@@ -116,6 +116,29 @@ test_tuning_options (void **state)
     agent_options_fini (&o);
 }
 
+static void
+test_the_webhook_options_and_their_defaults (void **state)
+{
+    agent_options_t o;
+    const char *none[] = { "parley-agent", "-c", "tcp://a:1", "-s", "/s" };
+    assert_int_equal (s_parse (&o, 5, none), OPTIONS_RUN);
+    assert_null (o.http_bind);
+    assert_null (o.token_file);
+    assert_int_equal (o.http_max, 4ull << 20);
+    agent_options_fini (&o);
+    const char *args[] = {
+        "parley-agent", "-c",           "tcp://a:1",         "-s",     "/s",
+        "--http-bind",  "0.0.0.0:8080", "--http-token-file", "/etc/t", "--http-max-bytes",
+        "64M"
+    };
+    assert_int_equal (s_parse (&o, 11, args), OPTIONS_RUN);
+    assert_string_equal (o.http_bind, "0.0.0.0:8080");
+    assert_string_equal (o.token_file, "/etc/t");
+    assert_int_equal (o.http_max, 64ull << 20);
+    assert_int_equal (o.ninputs, 0); /* the webhook alone is a feed */
+    agent_options_fini (&o);
+}
+
 /* Every bad command line: exit 2 with one line naming the problem, nothing on stdout.
    Each case's arguments follow "parley-agent --connect tcp://e:1 --spool /s", unless
    alone is set. */
@@ -172,6 +195,18 @@ test_bad_arguments_are_refused (void **state)
         { true, { "parley-agent", "--check", "--follow", "f" }, "not with --watch or --follow" },
         { true, { "parley-agent", "--check", "x.csv" }, "give the --mapping FILE" },
         { false, { "--watch" }, "option --watch needs an argument" },
+        { false, { "--http-bind", "*:8080" }, "invalid --http-bind \"*:8080\": \"*\" is not an" },
+        { false, { "--http-bind", "127.0.0.1" }, "no port from 0 to 65535" },
+        { false, { "--http-bind", "[::1]8080" }, "expected [IPv6]:PORT" },
+        { false, { "--http-bind", "localhost:70000" }, "no port from 0 to 65535" },
+        { false, { "--http-bind", "8080", "--once" }, "--once cannot be used with --http-bind" },
+        { false,
+          { "--http-bind", "8080", "--check", "f" },
+          "--check cannot be used with --http-bind" },
+        { false, { "--http-token-file", "t" }, "--http-token-file needs --http-bind" },
+        { false, { "--http-max-bytes", "1M" }, "--http-max-bytes needs --http-bind" },
+        { false, { "--http-bind", "1", "--http-max-bytes", "65M" }, "at most 64M" },
+        { false, { "--http-bind", "1", "--http-max-bytes", "1K" }, "of at least 16K bytes" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *args[16];
@@ -282,6 +317,7 @@ main (void)
         cmocka_unit_test (test_required_options_and_inputs),
         cmocka_unit_test (test_input_modes),
         cmocka_unit_test (test_tuning_options),
+        cmocka_unit_test (test_the_webhook_options_and_their_defaults),
         cmocka_unit_test (test_bad_arguments_are_refused),
         cmocka_unit_test (test_help_lists_every_option_with_its_default),
         cmocka_unit_test (test_record_round_trip_keeps_source_line_and_bytes),
