@@ -97,7 +97,11 @@ def test_follow_across_appends_rotation_and_truncation(h):
     os.truncate(path, 0)
     append(path, lines[200:220] + lines[220:260])
     wait_stored(db, 260, "after truncation")
-    if "truncated" not in agent.log():
+    # The agent sees the truncation as such when it looks while the file is short; when
+    # the new lines are already there by then, it sees content changed under its position.
+    # Both read the file again from the start.
+    log = agent.log()
+    if "truncated" not in log and "changed before where reading stopped" not in log:
         fail("no truncation logged:\n%s" % agent.tail())
     stop_within(agent, 1.0)
     want, _ = generator.replay([lines[:260]])
