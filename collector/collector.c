@@ -11,8 +11,8 @@
 #include "event.h"
 #include "log.h"
 #include "mem.h"
-#include "order.h"
-#include "receiver.h"
+#include "wire_order.h"
+#include "wire_server.h"
 #include "schema.h"
 #include "store.h"
 

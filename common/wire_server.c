@@ -1,4 +1,4 @@
-#include "receiver.h"
+#include "wire_server.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 /* clang-format on */
 
-#include "order.h"
+#include "wire_order.h"
 
 static zframe_t *
 s_peer (const char *id)

@@ -1,4 +1,4 @@
-#include "order.h"
+#include "wire_order.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
