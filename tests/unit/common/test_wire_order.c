@@ -19,78 +19,78 @@ s_peer (const char *id)
 static void
 test_nothing_refused_admits_everything (void **state)
 {
-    order_t *order = order_new ();
+    wire_order_t *order = wire_order_new ();
     zframe_t *a = s_peer ("\x00\x01\x02\x03\x04");
     for (uint64_t seq = 1; seq < 100; seq++)
-        assert_true (order_admit (order, a, seq, 0));
-    assert_int_equal (order_held (order), 0);
+        assert_true (wire_order_admit (order, a, seq, 0));
+    assert_int_equal (wire_order_held (order), 0);
     zframe_destroy (&a);
-    order_destroy (&order);
+    wire_order_destroy (&order);
 }
 
 static void
 test_later_batches_wait_until_the_refused_one_returns (void **state)
 {
-    order_t *order = order_new ();
+    wire_order_t *order = wire_order_new ();
     zframe_t *a = s_peer ("agent-a"), *b = s_peer ("agent-b");
-    order_refused (order, a, 7, 0);
-    order_refused (order, a, 9, 0); /* the lowest refused seq is the one awaited */
-    assert_int_equal (order_held (order), 1);
-    assert_false (order_admit (order, a, 8, 10));
-    assert_false (order_admit (order, a, 12, 10));
-    assert_true (order_admit (order, b, 8, 10)); /* other agents are not held up */
-    assert_true (order_admit (order, a, 7, 20)); /* the refused batch itself lifts the hold */
-    assert_int_equal (order_held (order), 0);
-    assert_true (order_admit (order, a, 8, 30));
-    assert_true (order_admit (order, a, 9, 30));
+    wire_order_refused (order, a, 7, 0);
+    wire_order_refused (order, a, 9, 0); /* the lowest refused seq is the one awaited */
+    assert_int_equal (wire_order_held (order), 1);
+    assert_false (wire_order_admit (order, a, 8, 10));
+    assert_false (wire_order_admit (order, a, 12, 10));
+    assert_true (wire_order_admit (order, b, 8, 10)); /* other agents are not held up */
+    assert_true (wire_order_admit (order, a, 7, 20)); /* the refused batch itself lifts the hold */
+    assert_int_equal (wire_order_held (order), 0);
+    assert_true (wire_order_admit (order, a, 8, 30));
+    assert_true (wire_order_admit (order, a, 9, 30));
     zframe_destroy (&a);
     zframe_destroy (&b);
-    order_destroy (&order);
+    wire_order_destroy (&order);
 }
 
 static void
 test_a_lower_refusal_moves_the_hold_back (void **state)
 {
-    order_t *order = order_new ();
+    wire_order_t *order = wire_order_new ();
     zframe_t *a = s_peer ("agent-a");
-    order_refused (order, a, 9, 0);
-    order_refused (order, a, 4, 0);
-    assert_false (order_admit (order, a, 9, 0));
-    assert_false (order_admit (order, a, 5, 0));
-    assert_true (order_admit (order, a, 4, 0));
+    wire_order_refused (order, a, 9, 0);
+    wire_order_refused (order, a, 4, 0);
+    assert_false (wire_order_admit (order, a, 9, 0));
+    assert_false (wire_order_admit (order, a, 5, 0));
+    assert_true (wire_order_admit (order, a, 4, 0));
     zframe_destroy (&a);
-    order_destroy (&order);
+    wire_order_destroy (&order);
 }
 
 static void
 test_holds_of_gone_peers_are_forgotten (void **state)
 {
-    order_t *order = order_new ();
+    wire_order_t *order = wire_order_new ();
     zframe_t *a = s_peer ("agent-a"), *b = s_peer ("agent-b");
-    order_refused (order, a, 3, 0);
+    wire_order_refused (order, a, 3, 0);
     /* Long after, another peer's refusal sweeps the stale hold away. */
-    order_refused (order, b, 5, ORDER_FORGET_MS + 60 * 1000 + 1);
-    assert_int_equal (order_held (order), 1);
-    assert_true (order_admit (order, a, 4, ORDER_FORGET_MS + 60 * 1000 + 2));
-    assert_false (order_admit (order, b, 6, ORDER_FORGET_MS + 60 * 1000 + 2));
+    wire_order_refused (order, b, 5, WIRE_ORDER_FORGET_MS + 60 * 1000 + 1);
+    assert_int_equal (wire_order_held (order), 1);
+    assert_true (wire_order_admit (order, a, 4, WIRE_ORDER_FORGET_MS + 60 * 1000 + 2));
+    assert_false (wire_order_admit (order, b, 6, WIRE_ORDER_FORGET_MS + 60 * 1000 + 2));
     zframe_destroy (&a);
     zframe_destroy (&b);
-    order_destroy (&order);
+    wire_order_destroy (&order);
 }
 
 static void
 test_a_client_that_never_resends_is_released_after_the_longest_hold (void **state)
 {
-    order_t *order = order_new ();
+    wire_order_t *order = wire_order_new ();
     zframe_t *a = s_peer ("agent-a");
-    order_refused (order, a, 3, 1000);
-    assert_false (order_admit (order, a, 4, 1000 + ORDER_HOLD_MAX_MS));
+    wire_order_refused (order, a, 3, 1000);
+    assert_false (wire_order_admit (order, a, 4, 1000 + WIRE_ORDER_HOLD_MAX_MS));
     /* Refusing the later batches does not extend the hold: only the awaited one does. */
-    order_refused (order, a, 4, 1000 + ORDER_HOLD_MAX_MS);
-    assert_true (order_admit (order, a, 5, 1000 + ORDER_HOLD_MAX_MS + 1));
-    assert_int_equal (order_held (order), 0);
+    wire_order_refused (order, a, 4, 1000 + WIRE_ORDER_HOLD_MAX_MS);
+    assert_true (wire_order_admit (order, a, 5, 1000 + WIRE_ORDER_HOLD_MAX_MS + 1));
+    assert_int_equal (wire_order_held (order), 0);
     zframe_destroy (&a);
-    order_destroy (&order);
+    wire_order_destroy (&order);
 }
 
 int
