@@ -1,6 +1,7 @@
 /* The agent's loop (see agent.h). */
 #include "agent.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include "backoff.h"
 #include "event.h"
 #include "feed.h"
+#include "intake.h"
 #include "log.h"
 #include "mem.h"
 #include "offsets.h"
@@ -38,8 +40,11 @@ struct agent {
     spool_t *spool;
     offsets_t *offsets;
     rejects_t *rejects;
+    intake_t *intake;
     sender_t *sender;
     agent_counts_t counts;
+    agent_producer_t producers[AGENT_PRODUCERS_MAX];
+    int nproducers;
 
     /* Input */
     int next_input; /* index of the next input to open */
@@ -54,21 +59,10 @@ struct agent {
     uint64_t cand_offset, cand_line, cand_id;
     uint64_t last_appended; /* id of the last record appended */
     int64_t last_offsets_save;
-
-    /* A valid line the spool could not take yet, kept encoded in rec until it can. */
-    char *rec;
-    size_t held_len;
+    /* A line the intake could not take yet (spool full, disk error): offered again
+       before the feed is read further (its data stays valid until then). */
+    feed_line_t held_line;
     bool held;
-    uint64_t held_offset, held_line;
-    bool paused_full;      /* spool at --spool-max: wait for acks */
-    bool pause_logged;     /* this pause was logged at warn (its end is then logged too) */
-    int64_t last_full_log; /* under steady backpressure, say so once a minute, not per pause */
-    bool paused_error;     /* append failed: retry at retry_at */
-    int64_t retry_at;
-    backoff_t io_backoff;
-    bool sync_failed; /* fsync failed: input paused, spool_sync retried at sync_retry_at */
-    int64_t sync_retry_at;
-    backoff_t sync_backoff;
 
     /* Delivery */
     int64_t read_retry_at; /* spool_read_next failed: not before this */
@@ -200,10 +194,7 @@ s_fill_window (agent_t *self, int64_t now)
 static void
 s_reject (agent_t *self, const reject_t *why, uint64_t line, const char *data, size_t len)
 {
-    self->counts.rejected_by_agent++;
-    if (rejects_write (self->rejects, why, feed_name (self->feed), line, data, len) != 0) {
-        /* logged with the reject itself */
-    }
+    intake_reject (self->intake, why, feed_name (self->feed), line, data, len);
 }
 
 static void
@@ -212,70 +203,6 @@ s_advance (agent_t *self, uint64_t offset, uint64_t line)
     self->pos_offset = offset;
     self->pos_line = line;
     self->pos_dirty = feed_is_file (self->feed);
-}
-
-/* Appends the held record. Returns true once it is in the spool. */
-static bool
-s_append_held (agent_t *self, int64_t now)
-{
-    if (self->paused_error && now < self->retry_at)
-        return false;
-    if (self->paused_full && spool_is_full (self->spool, self->held_len))
-        return false;
-    uint64_t id;
-    spool_status_t st = spool_append (self->spool, self->rec, self->held_len, &id);
-    if (st == SPOOL_OK) {
-        if (self->paused_error || (self->paused_full && self->pause_logged))
-            log_info ("agent",
-                      "spool has room again, input resumed",
-                      "pending_bytes=%" PRIu64,
-                      spool_pending_bytes (self->spool));
-        else if (self->paused_full)
-            log_debug ("agent",
-                       "spool has room again, input resumed",
-                       "pending_bytes=%" PRIu64,
-                       spool_pending_bytes (self->spool));
-        self->paused_full = self->paused_error = self->pause_logged = false;
-        backoff_reset (&self->io_backoff);
-        self->held = false;
-        self->last_appended = id;
-        self->counts.spooled++;
-        s_advance (self, self->held_offset, self->held_line);
-        return true;
-    }
-    if (st == SPOOL_FULL) {
-        if (!self->paused_full) {
-            self->pause_logged = self->last_full_log == 0 || now - self->last_full_log >= 60000;
-            if (self->pause_logged) {
-                log_warn ("agent",
-                          "spool full, input paused",
-                          "pending_bytes=%" PRIu64 " pending_records=%" PRIu64
-                          " spool_max=%" PRIu64,
-                          spool_pending_bytes (self->spool),
-                          spool_pending_records (self->spool),
-                          self->opts->spool_max);
-                self->last_full_log = now;
-            } else {
-                log_debug ("agent",
-                           "spool full, input paused",
-                           "pending_bytes=%" PRIu64,
-                           spool_pending_bytes (self->spool));
-            }
-        }
-        self->paused_full = true;
-        self->paused_error = false;
-        return false;
-    }
-    int64_t wait = backoff_next (&self->io_backoff);
-    log_error ("agent",
-               "could not append to the spool, input paused",
-               "err=\"%s\" retry_ms=%" PRId64,
-               strerror (errno),
-               wait);
-    self->paused_full = false;
-    self->paused_error = true;
-    self->retry_at = now + wait;
-    return false;
 }
 
 static bool
@@ -287,40 +214,45 @@ s_is_blank (const char *data, size_t len)
     return true;
 }
 
-static void
-s_take_line (agent_t *self, const feed_line_t *line, int64_t now)
+/* Offers a line to the intake. Returns false when the intake could not take it now: the
+   line is then held (the feed is not read further, so its data stays valid) and offered
+   again later. */
+static bool
+s_take_line (agent_t *self, const feed_line_t *line)
 {
-    self->counts.read++;
     if (line->too_long) {
         reject_t why;
         /* Worded as event_parse words it, so the agent and the collector agree. */
         reject_set (
           &why, "", "line is %" PRIu64 " bytes long (at most %d)", line->total_len, FEED_LINE_MAX);
-        s_reject (self, &why, line->number, NULL, 0);
+        intake_refuse (self->intake, &why, feed_name (self->feed), line->number, NULL, 0);
         s_advance (self, line->end_offset, line->number);
-        return;
+        return true;
     }
     if (s_is_blank (line->data, line->len)) {
         self->counts.blank++;
         s_advance (self, line->end_offset, line->number);
-        return;
+        return true;
     }
-    event_t ev;
+    uint64_t id;
     reject_t why;
-    int rc = event_parse (&ev, line->data, line->len, event_now_us (), &why);
-    event_fini (&ev);
-    if (rc != 0) {
-        s_reject (self, &why, line->number, line->data, line->len);
-        s_advance (self, line->end_offset, line->number);
-        return;
+    switch (intake_offer (
+      self->intake, feed_name (self->feed), line->number, line->data, line->len, &id, &why)) {
+        case INTAKE_TAKEN:
+            self->last_appended = id;
+            s_advance (self, line->end_offset, line->number);
+            return true;
+        case INTAKE_REJECTED:
+            s_reject (self, &why, line->number, line->data, line->len);
+            s_advance (self, line->end_offset, line->number);
+            return true;
+        case INTAKE_FULL:
+        case INTAKE_FAILED:
+            break;
     }
-    self->held_len = record_encode (
-      self->rec, SPOOL_RECORD_MAX, feed_name (self->feed), line->number, line->data, line->len);
-    assert (self->held_len > 0); /* a line of at most FEED_LINE_MAX always fits */
+    self->held_line = *line;
     self->held = true;
-    self->held_offset = line->end_offset;
-    self->held_line = line->number;
-    s_append_held (self, now);
+    return false;
 }
 
 static void
@@ -347,7 +279,7 @@ s_checkpoint (agent_t *self, int64_t now, bool force)
 {
     if (!self->feed || !feed_is_file (self->feed))
         return;
-    uint64_t durable = spool_durable_id (self->spool);
+    uint64_t durable = intake_durable_id (self->intake);
     if (force) {
         if (self->pos_dirty && durable >= self->last_appended) {
             s_save_position (self, self->pos_offset, self->pos_line, now);
@@ -372,60 +304,13 @@ s_checkpoint (agent_t *self, int64_t now, bool force)
     }
 }
 
-/* An fsync failure pauses input: what was appended since the last good sync may not be
-   on disk, so no position past it is saved, and nothing more is taken until a sync
-   succeeds again. */
-static void
-s_sync_failed (agent_t *self, int64_t now)
-{
-    int64_t wait = backoff_next (&self->sync_backoff);
-    log_error ("agent",
-               "could not sync the spool, input paused",
-               "err=\"%s\" retry_ms=%" PRId64,
-               strerror (errno),
-               wait);
-    self->sync_failed = true;
-    self->sync_retry_at = now + wait;
-}
-
-static int
-s_sync (agent_t *self)
-{
-    if (spool_sync (self->spool) != 0) {
-        s_sync_failed (self, zclock_mono ());
-        return -1;
-    }
-    if (self->sync_failed)
-        log_info ("agent",
-                  "spool synced again, input resumed",
-                  "pending_records=%" PRIu64,
-                  spool_pending_records (self->spool));
-    self->sync_failed = false;
-    backoff_reset (&self->sync_backoff);
-    return 0;
-}
-
-/* Group commit: fsync when the policy says so (or retry a failed one). */
-static void
-s_sync_if_due (agent_t *self, int64_t now)
-{
-    if (self->sync_failed) {
-        if (now >= self->sync_retry_at && s_sync (self) != 0) {
-            /* logged, retried later */
-        }
-        return;
-    }
-    if (spool_sync_if_due (self->spool) != 0)
-        s_sync_failed (self, now);
-}
-
 static void
 s_close_feed (agent_t *self, bool at_end)
 {
     if (at_end && feed_is_file (self->feed)) {
         /* Make the file's last lines durable now, so that its end position can be saved
            before the feed (and the descriptor offsets needs) goes. */
-        if (s_sync (self) == 0)
+        if (intake_sync (self->intake) == 0)
             s_checkpoint (self, zclock_mono (), true);
     }
     log_info (
@@ -482,22 +367,28 @@ s_read_input (agent_t *self, int64_t now)
     for (int budget = AGENT_READ_BUDGET; budget > 0 && !self->inputs_done; budget--) {
         if (budget % 100 == 0 && zclock_mono () - now >= AGENT_READ_MS)
             return;
-        if (self->held && !s_append_held (self, now))
-            return;
+        if (self->held) {
+            feed_line_t line = self->held_line;
+            self->held = false;
+            if (!s_take_line (self, &line))
+                return;
+        }
         if (!self->feed && s_open_next_feed (self) != 0) {
             self->inputs_done = true;
             log_info ("agent",
                       "every input read",
                       "lines=%" PRIu64 " spooled=%" PRIu64 " rejected=%" PRIu64,
                       self->counts.read,
-                      self->counts.spooled,
-                      self->counts.rejected_by_agent);
+                      intake_stats (self->intake)->taken,
+                      intake_stats (self->intake)->rejected);
             return;
         }
         feed_line_t line;
         switch (feed_next (self->feed, &line)) {
             case FEED_LINE:
-                s_take_line (self, &line, now);
+                self->counts.read++;
+                if (!s_take_line (self, &line))
+                    return;
                 break;
             case FEED_WAIT:
                 self->input_waiting = true;
@@ -519,13 +410,56 @@ s_read_input (agent_t *self, int64_t now)
     }
 }
 
-static bool
-s_input_paused (agent_t *self)
+/* The file inputs as the agent's own producer. */
+static int
+s_files_pollitems (void *arg, zmq_pollitem_t *items, int max)
 {
-    return self->sync_failed || (self->held && (self->paused_full || self->paused_error));
+    agent_t *self = arg;
+    if (max < 1 || !self->input_waiting || !self->feed || intake_is_paused (self->intake))
+        return 0;
+    items[0] = (zmq_pollitem_t){ NULL, feed_fd (self->feed), ZMQ_POLLIN, 0 };
+    return 1;
+}
+
+static int
+s_files_timeout (void *arg, int64_t now)
+{
+    agent_t *self = arg;
+    (void)now;
+    int t = -1;
+    if (!self->inputs_done && !self->input_waiting && !intake_is_paused (self->intake))
+        t = 0;
+    if (self->pos_dirty || self->cand_valid)
+        t = t < 0 || t > AGENT_OFFSETS_MS ? AGENT_OFFSETS_MS : t;
+    return t;
+}
+
+static void
+s_files_process (void *arg, zmq_pollitem_t *items, int n, int64_t now)
+{
+    agent_t *self = arg;
+    (void)items;
+    (void)n;
+    if (!self->inputs_done && !intake_is_paused (self->intake))
+        s_read_input (self, now);
+}
+
+static bool
+s_files_is_idle (void *arg)
+{
+    agent_t *self = arg;
+    return self->inputs_done && !self->held;
 }
 
 /* --- loop ------------------------------------------------------------------------- */
+
+static void
+s_fill_counts (agent_t *self)
+{
+    const intake_stats_t *st = intake_stats (self->intake);
+    self->counts.spooled = st->taken;
+    self->counts.rejected_by_agent = st->rejected;
+}
 
 static void
 s_progress (agent_t *self, int64_t now)
@@ -533,6 +467,7 @@ s_progress (agent_t *self, int64_t now)
     if (now - self->last_progress < AGENT_PROGRESS_MS)
         return;
     self->last_progress = now;
+    s_fill_counts (self);
     if (memcmp (&self->progress_counts, &self->counts, sizeof self->counts) == 0)
         return;
     self->progress_counts = self->counts;
@@ -555,9 +490,20 @@ s_progress (agent_t *self, int64_t now)
 }
 
 static bool
+s_producers_idle (agent_t *self)
+{
+    for (int i = 0; i < self->nproducers; i++) {
+        agent_producer_t *p = &self->producers[i];
+        if (p->is_idle && !p->is_idle (p->self))
+            return false;
+    }
+    return true;
+}
+
+static bool
 s_once_done (agent_t *self)
 {
-    return self->opts->once && self->inputs_done && !self->held && self->nacks == 0 &&
+    return self->opts->once && s_producers_idle (self) && self->nacks == 0 &&
            sender_in_flight (self->sender) == 0 && spool_pending_records (self->spool) == 0;
 }
 
@@ -575,23 +521,34 @@ static int
 s_timeout (agent_t *self, int64_t now)
 {
     int t = sender_timeout_ms (self->sender);
-    t = s_min_timeout (t, spool_sync_due_in_ms (self->spool));
-    if (!self->inputs_done && !self->input_waiting && !s_input_paused (self))
-        t = 0;
-    if (self->held && self->paused_error)
-        t = s_min_timeout (t, (int)(self->retry_at > now ? self->retry_at - now : 0));
-    if (self->held && self->paused_full)
-        t = s_min_timeout (t, 1000); /* room may come from an ack already handled */
-    if (self->sync_failed)
-        t = s_min_timeout (t, (int)(self->sync_retry_at > now ? self->sync_retry_at - now : 0));
+    t = s_min_timeout (t, intake_timeout_ms (self->intake, now));
+    for (int i = 0; i < self->nproducers; i++) {
+        agent_producer_t *p = &self->producers[i];
+        if (p->timeout_ms)
+            t = s_min_timeout (t, p->timeout_ms (p->self, now));
+    }
     if (self->read_retry_at > now)
         t = s_min_timeout (t, (int)(self->read_retry_at - now));
     if (self->nacks > 0)
         t = s_min_timeout (t, (int)(self->ack_retry_at > now ? self->ack_retry_at - now : 0));
-    if (self->pos_dirty || self->cand_valid)
-        t = s_min_timeout (t, AGENT_OFFSETS_MS);
     t = s_min_timeout (t, AGENT_PROGRESS_MS);
     return t;
+}
+
+int
+agent_add_producer (agent_t *self, const agent_producer_t *producer)
+{
+    assert (producer->process);
+    if (self->nproducers == AGENT_PRODUCERS_MAX)
+        return -1;
+    self->producers[self->nproducers++] = *producer;
+    return 0;
+}
+
+intake_t *
+agent_intake (agent_t *self)
+{
+    return self->intake;
 }
 
 agent_t *
@@ -613,10 +570,7 @@ agent_new (const agent_options_t *opts, char *err, size_t errlen)
     }
     agent_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
-    self->rec = xmalloc (SPOOL_RECORD_MAX);
-    backoff_init (&self->io_backoff, 500, 5000); /* a freed disk is found within 5 s */
     backoff_init (&self->read_backoff, 1000, 30000);
-    backoff_init (&self->sync_backoff, 1000, 30000);
     self->last_progress = zclock_mono ();
 
     spool_options_t so;
@@ -638,6 +592,7 @@ agent_new (const agent_options_t *opts, char *err, size_t errlen)
     self->rejects = rejects_open (dir, err, errlen);
     if (!self->rejects)
         goto fail;
+    self->intake = intake_new (self->spool, self->rejects, opts->spool_max);
     sender_options_t sopts;
     sender_options_defaults (&sopts);
     sopts.endpoints = opts->connect.items;
@@ -653,6 +608,11 @@ agent_new (const agent_options_t *opts, char *err, size_t errlen)
         snprintf (err, errlen, "could not create the collector socket");
         goto fail;
     }
+    agent_producer_t files = {
+        self, s_files_pollitems, s_files_timeout, s_files_process, s_files_is_idle, NULL
+    };
+    if (agent_add_producer (self, &files) != 0)
+        abort (); /* the first producer always fits */
     log_info ("agent",
               "agent started",
               "spool=\"%s\" pending_records=%" PRIu64 " pending_bytes=%" PRIu64
@@ -676,11 +636,11 @@ agent_destroy (agent_t **self_p)
     agent_t *self = *self_p;
     sender_destroy (&self->sender);
     feed_destroy (&self->feed);
+    intake_destroy (&self->intake);
     rejects_close (&self->rejects);
     offsets_destroy (&self->offsets);
     spool_close (&self->spool);
     free (self->acks);
-    free (self->rec);
     free (self);
     *self_p = NULL;
 }
@@ -691,9 +651,14 @@ agent_destroy (agent_t **self_p)
 static int
 s_finish (agent_t *self)
 {
-    int rc = s_sync (self);
+    int rc = intake_sync (self->intake);
     if (rc == 0)
         s_checkpoint (self, zclock_mono (), true);
+    for (int i = 0; i < self->nproducers; i++) {
+        agent_producer_t *p = &self->producers[i];
+        if (p->finish)
+            p->finish (p->self);
+    }
     if (rejects_sync (self->rejects) != 0)
         rc = -1;
     if (offsets_save (self->offsets) != 0)
@@ -704,7 +669,8 @@ s_finish (agent_t *self)
 int
 agent_run (agent_t *self, volatile sig_atomic_t *stop)
 {
-    zmq_pollitem_t items[4];
+    zmq_pollitem_t items[AGENT_POLLITEMS_MAX];
+    int first[AGENT_PRODUCERS_MAX], count[AGENT_PRODUCERS_MAX];
     while (!*stop) {
         int64_t now = zclock_mono ();
         s_retry_acks (self, now);
@@ -712,8 +678,13 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
         if (s_once_done (self))
             break;
         int n = sender_pollitems (self->sender, items, 3);
-        if (self->input_waiting && self->feed && !s_input_paused (self))
-            items[n++] = (zmq_pollitem_t){ NULL, feed_fd (self->feed), ZMQ_POLLIN, 0 };
+        for (int i = 0; i < self->nproducers; i++) {
+            agent_producer_t *p = &self->producers[i];
+            first[i] = n;
+            count[i] =
+              p->pollitems ? p->pollitems (p->self, items + n, AGENT_POLLITEMS_MAX - n) : 0;
+            n += count[i];
+        }
         int timeout = s_timeout (self, now);
         if (zmq_poll (items, n, timeout) < 0 && zmq_errno () != EINTR) {
             log_error ("agent", "could not poll", "err=\"%s\"", zmq_strerror (zmq_errno ()));
@@ -723,15 +694,18 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
             break;
         sender_process (self->sender);
         now = zclock_mono ();
-        if (!self->inputs_done && !self->sync_failed)
-            s_read_input (self, now);
-        s_sync_if_due (self, now);
-        if (!self->sync_failed)
-            s_checkpoint (self, now, false);
+        intake_process (self->intake, now);
+        for (int i = 0; i < self->nproducers; i++) {
+            agent_producer_t *p = &self->producers[i];
+            p->process (p->self, items + first[i], count[i], now);
+        }
+        intake_process (self->intake, now);
+        s_checkpoint (self, now, false);
         s_progress (self, now);
     }
     bool finished = s_once_done (self);
     int rc = s_finish (self);
+    s_fill_counts (self);
     const sender_stats_t *st = sender_stats (self->sender);
     log_info ("agent",
               finished ? "agent finished" : "agent stopping",
@@ -751,12 +725,14 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
 const agent_counts_t *
 agent_counts (agent_t *self)
 {
+    s_fill_counts (self);
     return &self->counts;
 }
 
 void
 agent_print_summary (agent_t *self, FILE *out)
 {
+    s_fill_counts (self);
     const agent_counts_t *c = &self->counts;
     fprintf (out,
              "parley-agent: read %" PRIu64 " lines, sent %" PRIu64 " events, %" PRIu64
