@@ -7,6 +7,7 @@
 #include "agent.h"
 #include "agent_options.h"
 #include "log.h"
+#include "relay.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -54,10 +55,24 @@ main (int argc, char **argv)
         agent_options_fini (&opts);
         return 1;
     }
+    /* A regional hub: the relay joins the agent's loop and feeds its intake. */
+    relay_t *relay = NULL;
+    if (opts.relay_bind.count > 0) {
+        relay = relay_new (opts.relay_bind.items, opts.relay_bind.count, agent_intake (agent));
+        agent_producer_t producer = relay ? relay_producer (relay) : (agent_producer_t){ 0 };
+        if (!relay || agent_add_producer (agent, &producer) != 0) {
+            fprintf (stderr, "parley-agent: could not start the relay (see the log above)\n");
+            relay_destroy (&relay);
+            agent_destroy (&agent);
+            agent_options_fini (&opts);
+            return 1;
+        }
+    }
     int rc = agent_run (agent, &s_stop);
     if (opts.once && !s_stop)
         agent_print_summary (agent, stdout);
     agent_destroy (&agent);
+    relay_destroy (&relay);
     agent_options_fini (&opts);
     zsys_shutdown ();
     return rc == 0 ? 0 : 1;

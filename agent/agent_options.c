@@ -16,6 +16,11 @@ static const options_def_t s_defs[] = {
       S_AT (connect), .flags = OPTIONS_REQUIRED | OPTIONS_REPEATABLE,
       .help = "a collector to deliver to; give several for failover: they are tried in order, "
               "moving on when one stays silent" },
+    { .name = "relay-bind", .arg = "ENDPOINT", .type = OPTIONS_BIND, S_AT (relay_bind),
+      .flags = OPTIONS_REPEATABLE, .max = AGENT_RELAY_BIND_MAX,
+      .help = "run as a regional hub: take PARLEY/1 from other agents on ENDPOINT (e.g. "
+              "tcp://0.0.0.0:5571), spool what they send and forward it with the rest; "
+              "runs until SIGTERM" },
     { .name = "spool", .short_name = 's', .arg = "DIR", .type = OPTIONS_STRING, S_AT (spool_dir),
       .flags = OPTIONS_REQUIRED,
       .help = "the agent's directory: spool, input offsets and rejected.jsonl" },
@@ -81,6 +86,8 @@ agent_options_parse (agent_options_t *opts, int argc, char **argv, FILE *out, FI
     opts->inputs = argv + first;
     opts->ninputs = argc - first;
     const char *problem = s_check_inputs (opts);
+    if (!problem && opts->once && opts->relay_bind.count > 0)
+        problem = "--once cannot be used with --relay-bind (a hub runs until SIGTERM)";
     if (problem) {
         agent_options_fini (opts);
         return options_error (&agent_options_spec, err, "%s", problem);

@@ -16,6 +16,7 @@
 #define AGENT_WINDOW_MAX 64
 #define AGENT_RESEND_DEFAULT 10000          /* ms before an unanswered batch is sent again */
 #define AGENT_SPOOL_MAX_MIN (256ull * 1024) /* room for a few of the largest records */
+#define AGENT_RELAY_BIND_MAX 16
 
 /* --fsync */
 typedef enum {
@@ -24,7 +25,8 @@ typedef enum {
 } agent_fsync_t;
 
 typedef struct {
-    options_list_t connect; /* --connect, in the order given (failover order) */
+    options_list_t connect;    /* --connect, in the order given (failover order) */
+    options_list_t relay_bind; /* --relay-bind: a hub's endpoints for agents (relay.h) */
     const char *spool_dir;  /* --spool DIR */
     bool once;              /* --once */
     uint64_t spool_max;     /* --spool-max, bytes */
