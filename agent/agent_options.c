@@ -52,7 +52,8 @@ const options_spec_t agent_options_spec = {
     OPTIONS_TABLE (s_defs),
     .size = sizeof (agent_options_t),
     .about = "parley-agent: reads JSON-lines feeds of conversation events, checks each line, "
-             "keeps\naccepted events in a durable spool and delivers them to parley-collector.",
+             "keeps\naccepted events in a durable spool and delivers them to parley-collector; with\n"
+             "--relay-bind, a regional hub that does the same for other agents' events.",
     .usage = "parley-agent --connect ENDPOINT [--connect ENDPOINT...] --spool DIR [OPTION...]\n"
              "                    [INPUT...]",
     .operands = "INPUT is a file of JSON lines, or - for standard input. Inputs are read in "
