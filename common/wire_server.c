@@ -149,6 +149,8 @@ s_send (wire_server_t *self, zframe_t *peer, const char *who, zmsg_t **reply_p)
 int
 wire_server_reply (wire_server_t *self, const wire_server_batch_t *batch, zmsg_t **reply_p)
 {
+    /* Answered, whether or not the answer reaches the client: its events are in. */
+    wire_order_answered (self->order, batch->peer, batch->seq, zclock_mono ());
     return s_send (self, batch->peer, batch->peer_name, reply_p);
 }
 
@@ -158,7 +160,7 @@ wire_server_refuse (wire_server_t *self, wire_server_batch_t **batch_p, const ch
     wire_server_batch_t *batch = *batch_p;
     wire_order_refused (self->order, batch->peer, batch->seq, zclock_mono ());
     zmsg_t *reply = wire_error_new (&batch->seq, reason);
-    (void)wire_server_reply (self, batch, &reply);
+    (void)s_send (self, batch->peer, batch->peer_name, &reply);
     self->stats.refused++;
     wire_server_batch_destroy (batch_p);
 }

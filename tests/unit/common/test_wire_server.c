@@ -229,6 +229,34 @@ test_after_a_refusal_later_batches_of_that_peer_wait_for_it (void **state)
     zsock_destroy (&b);
 }
 
+/* An agent resends batch 3 after its resend timeout, the answer to the first copy being
+   slow; the server answers the first copy, then refuses the second (a full spool, say).
+   The agent is done with 3 and never sends it again: its batch 4 must not wait for it. */
+static void
+test_refusing_a_copy_of_an_answered_batch_holds_nothing_back (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *a = s_client (f->endpoint);
+    s_send_batch (a, 3, 1);
+    s_send_batch (a, 3, 1);
+    wire_server_batch_t *first = s_next_batch (f->server);
+    wire_server_batch_t *copy = s_next_batch (f->server);
+    assert_non_null (first);
+    assert_non_null (copy);
+    zmsg_t *reply = wire_outcomes_new (3);
+    wire_outcome_t ok = { .verdict = WIRE_ACCEPTED };
+    wire_outcomes_add (reply, &ok);
+    assert_int_equal (wire_server_reply (f->server, first, &reply), 0);
+    wire_server_batch_destroy (&first);
+    wire_server_refuse (f->server, &copy, "hub spool full, resend later");
+    s_send_batch (a, 4, 1);
+    wire_server_batch_t *next = s_next_batch (f->server);
+    assert_non_null (next);
+    assert_int_equal (next->seq, 4);
+    wire_server_batch_destroy (&next);
+    zsock_destroy (&a);
+}
+
 static void
 test_a_reply_to_a_gone_peer_fails_and_is_counted (void **state)
 {
@@ -297,6 +325,8 @@ main (void)
           test_a_batch_is_handed_out_and_answered_with_its_outcomes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
           test_after_a_refusal_later_batches_of_that_peer_wait_for_it, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+          test_refusing_a_copy_of_an_answered_batch_holds_nothing_back, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
           test_a_reply_to_a_gone_peer_fails_and_is_counted, s_setup, s_teardown),
         cmocka_unit_test (test_a_tcp_peer_is_named_by_its_address_and_routing_id),
