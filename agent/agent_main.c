@@ -72,8 +72,8 @@ main (int argc, char **argv)
     if (opts.once && !s_stop)
         agent_print_summary (agent, stdout);
     agent_destroy (&agent);
-    relay_destroy (&relay);
     agent_options_fini (&opts);
+    relay_destroy (&relay); /* after the agent, as agent.h asks of producers */
     zsys_shutdown ();
     return rc == 0 ? 0 : 1;
 }

@@ -16,11 +16,6 @@ static const options_def_t s_defs[] = {
       S_AT (connect), .flags = OPTIONS_REQUIRED | OPTIONS_REPEATABLE,
       .help = "a collector to deliver to; give several for failover: they are tried in order, "
               "moving on when one stays silent" },
-    { .name = "relay-bind", .arg = "ENDPOINT", .type = OPTIONS_BIND, S_AT (relay_bind),
-      .flags = OPTIONS_REPEATABLE, .max = AGENT_RELAY_BIND_MAX,
-      .help = "run as a regional hub: take PARLEY/1 from other agents on ENDPOINT (e.g. "
-              "tcp://0.0.0.0:5571), spool what they send and forward it with the rest; "
-              "runs until SIGTERM" },
     { .name = "spool", .short_name = 's', .arg = "DIR", .type = OPTIONS_STRING, S_AT (spool_dir),
       .flags = OPTIONS_REQUIRED,
       .help = "the agent's directory: spool, input offsets and rejected.jsonl" },
@@ -43,6 +38,11 @@ static const options_def_t s_defs[] = {
     { .name = "resend-timeout", .arg = "MS", .type = OPTIONS_INT, S_AT (resend_ms),
       .min = 10, .max = 3600 * 1000, .def = OPTIONS_TEXT (AGENT_RESEND_DEFAULT),
       .help = "resend a batch with no outcome after MS ms, then back off with jitter" },
+    { .name = "relay-bind", .arg = "ENDPOINT", .type = OPTIONS_BIND, S_AT (relay_bind),
+      .flags = OPTIONS_REPEATABLE, .max = AGENT_RELAY_BIND_MAX,
+      .help = "run as a regional hub: take PARLEY/1 from other agents on ENDPOINT (e.g. "
+              "tcp://0.0.0.0:5571), spool what they send and forward it with the rest; "
+              "runs until SIGTERM" },
     OPTIONS_LOG_LEVEL_ROW (agent_options_t, log_level),
 };
 /* clang-format on */
@@ -52,8 +52,7 @@ const options_spec_t agent_options_spec = {
     OPTIONS_TABLE (s_defs),
     .size = sizeof (agent_options_t),
     .about = "parley-agent: reads JSON-lines feeds of conversation events, checks each line, "
-             "keeps\naccepted events in a durable spool and delivers them to parley-collector; with\n"
-             "--relay-bind, a regional hub that does the same for other agents' events.",
+             "keeps\naccepted events in a durable spool and delivers them to parley-collector.",
     .usage = "parley-agent --connect ENDPOINT [--connect ENDPOINT...] --spool DIR [OPTION...]\n"
              "                    [INPUT...]",
     .operands = "INPUT is a file of JSON lines, or - for standard input. Inputs are read in "
@@ -84,11 +83,15 @@ agent_options_parse (agent_options_t *opts, int argc, char **argv, FILE *out, FI
     options_result_t r = options_parse (&agent_options_spec, opts, argc, argv, out, err, &first);
     if (r != OPTIONS_RUN)
         return r;
+    if (opts->once && opts->relay_bind.count > 0) {
+        agent_options_fini (opts);
+        return options_error (&agent_options_spec,
+                              err,
+                              "--once cannot be used with --relay-bind (a hub runs until SIGTERM)");
+    }
     opts->inputs = argv + first;
     opts->ninputs = argc - first;
     const char *problem = s_check_inputs (opts);
-    if (!problem && opts->once && opts->relay_bind.count > 0)
-        problem = "--once cannot be used with --relay-bind (a hub runs until SIGTERM)";
     if (problem) {
         agent_options_fini (opts);
         return options_error (&agent_options_spec, err, "%s", problem);

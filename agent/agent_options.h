@@ -11,12 +11,12 @@
 #include "options.h"
 #include "parley.h"
 
+#define AGENT_RELAY_BIND_MAX 16 /* --relay-bind endpoints */
 #define AGENT_BATCH_DEFAULT 1000
 #define AGENT_WINDOW_DEFAULT 4
 #define AGENT_WINDOW_MAX 64
 #define AGENT_RESEND_DEFAULT 10000          /* ms before an unanswered batch is sent again */
 #define AGENT_SPOOL_MAX_MIN (256ull * 1024) /* room for a few of the largest records */
-#define AGENT_RELAY_BIND_MAX 16
 
 /* --fsync */
 typedef enum {
@@ -25,8 +25,7 @@ typedef enum {
 } agent_fsync_t;
 
 typedef struct {
-    options_list_t connect;    /* --connect, in the order given (failover order) */
-    options_list_t relay_bind; /* --relay-bind: a hub's endpoints for agents (relay.h) */
+    options_list_t connect; /* --connect, in the order given (failover order) */
     const char *spool_dir;  /* --spool DIR */
     bool once;              /* --once */
     uint64_t spool_max;     /* --spool-max, bytes */
@@ -37,6 +36,9 @@ typedef struct {
     int log_level;          /* --log-level: a log_level_t */
     char **inputs;          /* INPUT... (borrowed from argv); "-" is stdin */
     int ninputs;
+
+    /* --relay-bind, repeatable: a regional hub's endpoints for other agents (relay.h) */
+    options_list_t relay_bind;
 } agent_options_t;
 
 /* The table, for --help and for the config-file loader. */
