@@ -125,6 +125,14 @@ test_bad_arguments_are_refused (void **state)
           { "--batch", "0" },
           "invalid --batch \"0\" (expected a whole number from 1 to 5000)" },
         { false, { "--batch", "5001" }, "invalid --batch \"5001\"" },
+        /* a regional hub (--relay-bind) */
+        { false,
+          { "--relay-bind", "127.0.0.1:5571" },
+          "invalid --relay-bind \"127.0.0.1:5571\": no scheme" },
+        { false, { "--relay-bind", "inproc://hub" }, "the scheme is not tcp or ipc" },
+        { false,
+          { "--relay-bind", "tcp://*:5571", "--once" },
+          "--once cannot be used with --relay-bind (a hub runs until SIGTERM)" },
         { false,
           { "--window", "x" },
           "invalid --window \"x\" (expected a whole number from 1 to 64)" },
@@ -153,14 +161,6 @@ test_bad_arguments_are_refused (void **state)
         { false, { "-c", "tcp://127.0.0.1:*" }, "port * can only be bound, not connected to" },
         { false, { "-c", "inproc://x" }, "the scheme is not tcp or ipc" },
         { false, { "--connect", "" }, "--connect needs an endpoint" },
-        /* a regional hub (--relay-bind) */
-        { false,
-          { "--relay-bind", "127.0.0.1:5571" },
-          "invalid --relay-bind \"127.0.0.1:5571\": no scheme" },
-        { false, { "--relay-bind", "inproc://hub" }, "the scheme is not tcp or ipc" },
-        { false,
-          { "--relay-bind", "tcp://*:5571", "--once" },
-          "--once cannot be used with --relay-bind (a hub runs until SIGTERM)" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *args[16];
