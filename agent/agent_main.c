@@ -13,6 +13,7 @@
 #include "csv_mapping.h"
 #include "log.h"
 #include "webhook.h"
+#include "relay.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -86,6 +87,19 @@ main (int argc, char **argv)
         agent_options_fini (&opts);
         return 1;
     }
+    /* A regional hub: the relay joins the agent's loop and feeds its intake. */
+    relay_t *relay = NULL;
+    if (opts.relay_bind.count > 0) {
+        relay = relay_new (opts.relay_bind.items, opts.relay_bind.count, agent_intake (agent));
+        agent_producer_t producer = relay ? relay_producer (relay) : (agent_producer_t){ 0 };
+        if (!relay || agent_add_producer (agent, &producer) != 0) {
+            fprintf (stderr, "parley-agent: could not start the relay (see the log above)\n");
+            relay_destroy (&relay);
+            agent_destroy (&agent);
+            agent_options_fini (&opts);
+            return 1;
+        }
+    }
     int rc = agent_run (agent, &s_stop);
     bool timed_out = false;
     int status = rc == 0 ? 0 : 1;
@@ -112,6 +126,7 @@ main (int argc, char **argv)
     csv_mapping_destroy (&mapping);
     webhook_destroy (&webhook); /* answers given at the agent's finish get written here */
     agent_options_fini (&opts);
+    relay_destroy (&relay); /* after the agent, as agent.h asks of producers */
     zsys_shutdown ();
     return status;
 }

@@ -72,6 +72,11 @@ static const options_def_t s_defs[] = {
     { .name = "http-max-bytes", .arg = "BYTES", .type = OPTIONS_SIZE, S_AT (http_max),
       .min = AGENT_HTTP_MAX_BYTES_MIN, .def = "4M", .bit = AGENT_GIVEN_HTTP_MAX_BYTES,
       .help = "largest request body (at most 64M); a larger one is answered 413" },
+    { .name = "relay-bind", .arg = "ENDPOINT", .type = OPTIONS_BIND, S_AT (relay_bind),
+      .flags = OPTIONS_REPEATABLE, .max = AGENT_RELAY_BIND_MAX,
+      .help = "run as a regional hub: take PARLEY/1 from other agents on ENDPOINT (e.g. "
+              "tcp://0.0.0.0:5571), spool what they send and forward it with the rest; "
+              "runs until SIGTERM" },
     OPTIONS_LOG_LEVEL_ROW (agent_options_t, log_level),
 };
 /* clang-format on */
@@ -179,6 +184,18 @@ agent_options_parse (agent_options_t *opts, int argc, char **argv, FILE *out, FI
     options_result_t r = options_parse (&agent_options_spec, opts, argc, argv, out, err, &first);
     if (r != OPTIONS_RUN)
         return r;
+    if (opts->once && opts->relay_bind.count > 0) {
+        agent_options_fini (opts);
+        return options_error (&agent_options_spec,
+                              err,
+                              "--once cannot be used with --relay-bind (a hub runs until SIGTERM)");
+    }
+    if (opts->check && opts->relay_bind.count > 0) {
+        agent_options_fini (opts);
+        return options_error (&agent_options_spec,
+                              err,
+                              "--check cannot be used with --relay-bind (--check is offline)");
+    }
     opts->inputs = argv + first;
     opts->ninputs = argc - first;
     char buf[512];

@@ -11,6 +11,7 @@
 #include "options.h"
 #include "parley.h"
 
+#define AGENT_RELAY_BIND_MAX 16 /* --relay-bind endpoints */
 #define AGENT_BATCH_DEFAULT 1000
 #define AGENT_WINDOW_DEFAULT 4
 #define AGENT_WINDOW_MAX 64
@@ -56,6 +57,9 @@ typedef struct {
     unsigned given;         /* AGENT_GIVEN_*: the options given */
     char **inputs;          /* INPUT... (borrowed from argv); "-" is stdin */
     int ninputs;
+
+    /* --relay-bind, repeatable: a regional hub's endpoints for other agents (relay.h) */
+    options_list_t relay_bind;
 } agent_options_t;
 
 /* The table, for --help and for the config-file loader. */

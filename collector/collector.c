@@ -11,8 +11,7 @@
 #include "event.h"
 #include "log.h"
 #include "mem.h"
-#include "order.h"
-#include "receiver.h"
+#include "wire_server.h"
 #include "schema.h"
 #include "store.h"
 
@@ -21,8 +20,6 @@
 #define S_RECONNECT_TIMEOUT_MS 2000
 /* The ERROR reason for a batch that cannot be stored now (docs/PROTOCOL.md, section 8). */
 #define S_UNAVAILABLE "database unavailable, resend later"
-/* … and for a batch whose agent has an earlier batch refused and not yet resent. */
-#define S_OUT_OF_ORDER "an earlier batch was refused, resend it first"
 
 typedef struct {
     uint64_t batches, events, accepted, duplicates, rejected;
@@ -30,7 +27,7 @@ typedef struct {
 
 /* Batches written in one transaction, each event checked and staged as its batch arrived. */
 typedef struct {
-    receiver_batch_t **batches;
+    wire_server_batch_t **batches;
     size_t count, cap;
     store_item_t *items; /* the batches' events, in order */
     size_t events, item_cap;
@@ -39,10 +36,9 @@ typedef struct {
 
 struct collector {
     const collector_options_t *opts;
-    receiver_t *receiver;
+    wire_server_t *server;     /* the agents' side of PARLEY/1 */
     db_session_t *db;
     store_t *store;
-    order_t *order;              /* each agent's batches committed in its order */
     bool schema_broken;          /* the last schema step failed on a working connection */
     /* Batches read and not yet acknowledged: the group being written, and the next one,
        read and checked while the database works on the first (see s_idle). */
@@ -53,8 +49,7 @@ struct collector {
     bool db_down;                /* the last write could not be done: refusing batches */
     int64_t retry_at;            /* while db_down: when the next batch may try again */
     int64_t down_since;
-    uint64_t refused;            /* batches answered "database unavailable" */
-    uint64_t refused_at_down;    /* … counted when the database went away */
+    uint64_t refused_at_down;    /* batches the server had refused when the database went away */
     s_counts_t total, at_last_line;
     int64_t last_line_ms, started_ms;
     uint64_t transactions_at_last_line;
@@ -83,15 +78,15 @@ collector_new (const collector_options_t *opts)
 {
     collector_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
-    self->receiver = receiver_new (opts->bind.items, opts->bind.count);
-    if (!self->receiver) {
+    wire_server_options_t so = {opts->bind.items, opts->bind.count, "receiver"};
+    self->server = wire_server_new (&so);
+    if (!self->server) {
         free (self);
         return NULL;
     }
     self->db = db_session_new (opts->db, "parley-collector");
     db_session_set_on_connect (self->db, s_on_connect, self);
     self->store = store_new ();
-    self->order = order_new ();
     backoff_init (&self->write_backoff, 250, 4000);
     for (int i = 0; i < 2; i++)
         db_buf_init (&self->groups[i].rows);
@@ -105,7 +100,7 @@ static void
 s_group_clear (s_group_t *group)
 {
     for (size_t i = 0; i < group->count; i++)
-        receiver_batch_destroy (&group->batches[i]);
+        wire_server_batch_destroy (&group->batches[i]);
     group->count = 0;
     group->events = 0;
     db_buf_reset (&group->rows);
@@ -113,7 +108,7 @@ s_group_clear (s_group_t *group)
 
 /* Adds a batch to the group, its events checked and staged now. */
 static void
-s_group_add (s_group_t *group, receiver_batch_t *batch)
+s_group_add (s_group_t *group, wire_server_batch_t *batch)
 {
     if (group->count == group->cap) {
         group->cap = group->cap ? 2 * group->cap : 16;
@@ -147,47 +142,35 @@ collector_destroy (collector_t **self_p)
         db_buf_fini (&self->groups[i].rows);
     }
     store_destroy (&self->store);
-    order_destroy (&self->order);
     db_session_destroy (&self->db);
     /* Replies already queued get a second to leave: an acknowledgement lost here would
        only cause a resend, but a clean stop should not cause any. */
-    receiver_destroy (&self->receiver, 1000);
+    wire_server_destroy (&self->server, 1000);
     free (self);
     *self_p = NULL;
 }
 
-/* Answers a batch that cannot be stored now with ERROR: the agent keeps it and sends it
-   again later; nothing of it is kept here, but its agent's later batches now wait for it. */
-static void
-s_refuse (collector_t *self, receiver_batch_t *batch, const char *reason)
-{
-    order_refused (self->order, batch->peer, batch->seq, zclock_mono ());
-    zmsg_t *reply = wire_error_new (&batch->seq, reason);
-    (void) receiver_reply (self->receiver, batch, &reply);
-    self->refused++;
-    receiver_batch_destroy (&batch);
-}
-
-/* Refuses every batch of the group, in order. */
+/* Refuses every batch of the group, in order, with ERROR: their agents keep them and send
+   them again later; nothing of them is kept here, but their agents' later batches now
+   wait for them (common/wire_server.h). */
 static void
 s_refuse_group (collector_t *self, s_group_t *group)
 {
     for (size_t b = 0; b < group->count; b++)
-        s_refuse (self, group->batches[b], S_UNAVAILABLE);
+        wire_server_refuse (self->server, &group->batches[b], S_UNAVAILABLE);
     group->count = 0;
     s_group_clear (group);
 }
 
-/* A batch read: refused while the database is known to be away or while an earlier batch
-   of its agent waits to be resent, else into the next group. */
+/* A batch read (the server has already refused those that would overtake an earlier
+   refused batch of their agent): refused while the database is known to be away, else
+   into the next group. */
 static void
-s_take (collector_t *self, receiver_batch_t *batch)
+s_take (collector_t *self, wire_server_batch_t *batch)
 {
     int64_t now = zclock_mono ();
-    if (!order_admit (self->order, batch->peer, batch->seq, now))
-        s_refuse (self, batch, S_OUT_OF_ORDER);
-    else if (self->db_down && now < self->retry_at)
-        s_refuse (self, batch, S_UNAVAILABLE);
+    if (self->db_down && now < self->retry_at)
+        wire_server_refuse (self->server, &batch, S_UNAVAILABLE);
     else
         s_group_add (self->next, batch);
 }
@@ -202,10 +185,10 @@ s_idle (void *arg, int fd)
     collector_t *self = arg;
     bool room = !*self->stop && self->next->events < (size_t) self->opts->max_events;
     zmq_pollitem_t items[2] = {{NULL, fd, ZMQ_POLLIN, 0},
-                               {receiver_socket (self->receiver), 0, ZMQ_POLLIN, 0}};
+                               {wire_server_socket (self->server), 0, ZMQ_POLLIN, 0}};
     if (zmq_poll (items, room ? 2 : 1, 100) <= 0 || !room || !(items[1].revents & ZMQ_POLLIN))
         return;
-    receiver_batch_t *batch = receiver_recv (self->receiver, 0);
+    wire_server_batch_t *batch = wire_server_recv (self->server, 0);
     if (batch)
         s_take (self, batch);
 }
@@ -245,7 +228,7 @@ static void
 s_totals_line (collector_t *self)
 {
     const store_stats_t *ss = store_stats (self->store);
-    const receiver_stats_t *rs = receiver_stats (self->receiver);
+    const wire_server_stats_t *rs = wire_server_stats (self->server);
     log_info ("collector", "ingest totals",
               "batches=%" PRIu64 " events=%" PRIu64 " accepted=%" PRIu64 " duplicates=%" PRIu64
               " rejected=%" PRIu64 " transactions=%" PRIu64 " db_refused=%" PRIu64
@@ -253,7 +236,7 @@ s_totals_line (collector_t *self)
               " refused_batches=%" PRIu64 " uptime_s=%" PRId64,
               self->total.batches, self->total.events, self->total.accepted,
               self->total.duplicates, self->total.rejected, ss->transactions, ss->db_refused,
-              ss->splits, rs->malformed, rs->unroutable, self->refused,
+              ss->splits, rs->malformed, rs->unroutable, rs->refused,
               self->started_ms ? (zclock_mono () - self->started_ms) / 1000 : 0);
 }
 
@@ -281,16 +264,17 @@ s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
             backoff_reset (&self->write_backoff);
             if (self->db_down) {
                 self->db_down = false;
+                uint64_t refused = wire_server_stats (self->server)->refused;
                 log_info ("collector", "database available again, taking batches",
                           "down_ms=%" PRId64 " refused_batches=%" PRIu64,
-                          zclock_mono () - self->down_since, self->refused - self->refused_at_down);
+                          zclock_mono () - self->down_since, refused - self->refused_at_down);
             }
             goto reply;
         }
         db_session_disconnect (self->db);
     }
     /* The batches read meanwhile are refused too: written now, they would overtake the
-       refused ones of the same agents (collector/order.h). */
+       refused ones of the same agents (common/wire_order.h). */
     if (*stop) {
         log_warn ("collector", "stopping with unacknowledged batches; agents will resend them",
                   "batches=%zu events=%zu", group->count + self->next->count,
@@ -306,7 +290,7 @@ s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
     if (!self->db_down) {
         self->db_down = true;
         self->down_since = zclock_mono ();
-        self->refused_at_down = self->refused;
+        self->refused_at_down = wire_server_stats (self->server)->refused;
         log_warn ("collector", "database unavailable, refusing batches until it is back",
                   "batches=%zu events=%zu retry_ms=%" PRId64, group->count, group->events, wait_ms);
     } else {
@@ -319,7 +303,7 @@ s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
 reply:;
     size_t k = 0;
     for (size_t b = 0; b < group->count; b++) {
-        receiver_batch_t *batch = group->batches[b];
+        wire_server_batch_t *batch = group->batches[b];
         zmsg_t *reply = wire_outcomes_new (batch->seq);
         for (size_t e = 0; e < batch->count; e++, k++) {
             const wire_outcome_t *o = &group->items[k].outcome;
@@ -333,7 +317,7 @@ reply:;
                 self->total.rejected++;
         }
         self->total.batches++;
-        (void) receiver_reply (self->receiver, batch, &reply);
+        (void) wire_server_reply (self->server, batch, &reply);
     }
     s_group_clear (group);
     return 0;
@@ -373,9 +357,10 @@ s_first_connect (collector_t *self, const volatile sig_atomic_t *stop)
         }
         int64_t until = zclock_mono () + backoff_next (&wait);
         for (int64_t left; !*stop && (left = until - zclock_mono ()) > 0;) {
-            receiver_batch_t *batch = receiver_recv (self->receiver, left < 200 ? (int) left : 200);
+            int wait_ms = left < 200 ? (int) left : 200;
+            wire_server_batch_t *batch = wire_server_recv (self->server, wait_ms);
             if (batch)
-                s_refuse (self, batch, S_UNAVAILABLE);
+                wire_server_refuse (self->server, &batch, S_UNAVAILABLE);
         }
     }
     return -1;
@@ -392,9 +377,9 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     s_stats_line (self);
     self->stop = stop;
     while (!*stop) {
-        receiver_batch_t *batch;
+        wire_server_batch_t *batch;
         if (self->next->events == 0) {
-            batch = receiver_recv (self->receiver, 200);
+            batch = wire_server_recv (self->server, 200);
             s_stats_line (self);
             if (!batch)
                 continue;
@@ -402,7 +387,7 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
         }
         /* Group commit: batches already waiting share one transaction. */
         while (self->next->events < max_events && !*stop
-               && (batch = receiver_recv (self->receiver, 0)))
+               && (batch = wire_server_recv (self->server, 0)))
             s_take (self, batch);
         if (self->next->events > 0)
             s_write_next (self, stop);

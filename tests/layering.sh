@@ -6,6 +6,8 @@
 #   collector/  common/ and pg/; never query/ or agent/
 #   query/      common/ and pg/; never collector/ or agent/
 #   bench/      what it measures: common/ and agent/
+# The server half of PARLEY/1 lives once, in common/wire_server.c, used by the collector and
+# by a hub's relay alike: no other program file makes a ROUTER socket.
 # and the module include graph has no circle (tests/include_graph.sh). File names are unique
 # across the tree, so a quoted include names its room. Exit status 1 on any breach.
 set -u
@@ -75,6 +77,18 @@ if grep -n 'parley_collector_core' "$top/query/CMakeLists.txt"; then
     echo "layering: query/ must not link parley_collector_core"
     fail=1
 fi
+
+# The server half of PARLEY/1: one ROUTER, in common/wire_server.c.
+for f in $(grep -l 'ZMQ_ROUTER\b' "$top"/common/*.[ch] "$top"/agent/*.[ch] "$top"/collector/*.[ch] \
+    "$top"/pg/*.[ch] "$top"/query/*.[ch] 2>/dev/null); do
+    case "${f#"$top"/}" in
+    common/wire_server.c) ;;
+    *)
+        echo "layering: ${f#"$top"/} makes a ROUTER socket (the server half of PARLEY/1 is common/wire_server.c)"
+        fail=1
+        ;;
+    esac
+done
 
 if ! circles=$("$top/tests/include_graph.sh" "$top" 2>&1 >/dev/null); then
     echo "layering: the include graph has a circle:"

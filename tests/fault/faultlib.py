@@ -404,3 +404,87 @@ def diagnose(db, stream, limit=10, spool_dir=None):
         len(agg), (": " + "; ".join(
             "%s conversations %s/%s champion %s/%s unknown %s/%s follow_ups %s/%s (agg/recount)" % r
             for r in agg[:limit])) if agg else ""))
+
+
+# ---------------------------------------------------------------------------------------
+# Regional hubs (parley-agent --relay-bind; docs/PROTOCOL.md § 11)
+
+def start_hub(h, name, upstream, spool, port, args=(), inputs=(), timeout=20):
+    """A hub: parley-agent --relay-bind tcp://127.0.0.1:PORT --connect UPSTREAM (no --once: it
+    runs until SIGTERM), waited for until it listens."""
+    argv = [h.agent, "--connect", upstream, "--spool", spool,
+            "--relay-bind", "tcp://127.0.0.1:%d" % port, *args, *inputs]
+    hub = h.spawn(name, argv)
+    harness.wait_for(lambda: harness.listening(port) or not hub.alive(), timeout, "%s to listen" % name)
+    if not hub.alive():
+        fail("%s exited with status %s:\n%s" % (name, hub.rc, hub.tail()))
+    hub.endpoint = "tcp://127.0.0.1:%d" % port
+    return hub
+
+
+def wait_spool_empty(spool_dir, timeout, what, alive=None):
+    """Waits until nothing above the spool's acknowledged floor is left (a running hub has
+    forwarded everything it took)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = len(read_spool(spool_dir)[1])
+        if n == 0:
+            return
+        if alive is not None:
+            msg = alive()
+            if msg:
+                fail("%s (while waiting for %s, %d records left)" % (msg, what, n))
+        if time.monotonic() > deadline:
+            fail("timed out after %.0f s waiting for %s: %d records left" % (timeout, what, n))
+        time.sleep(0.1)
+
+
+def assert_hub_rejected(stream, spool_dirs, agent_spools, hubs_without=()):
+    """Where refusals land with hubs between the agents and the collector: every invalid line
+    in the rejected.jsonl of the agent that read it (they check each line before spooling
+    it); every conflict, which only the collector can find, in the rejected.jsonl of the hub
+    that delivered it to the collector (spool_dirs), named "relay:ADDRESS/ROUTINGID" after the
+    connection it came in on, with the event as input; nothing else anywhere, and nothing
+    at all in hubs_without (a hub further down a chain, whose upstream hub accepted it all)."""
+    n = harness.check_rejected([os.path.join(s, "rejected.jsonl") for s in agent_spools], stream.where)
+    if n:
+        fail("the agents' rejected.jsonl list %d conflicts: the hub accepted those" % n)
+    conflicts = {l.data for l in stream.g.lines if l.kind == "conflict"}
+    seen = set()
+    for spool in spool_dirs:
+        for source, line, rec in harness.read_rejected(os.path.join(spool, "rejected.jsonl")):
+            data = str(rec.get("input", "")).encode()
+            if not str(rec["source"]).startswith("relay:127.0.0.1/") or rec.get("field") != "event_id" \
+                    or not str(rec.get("reason", "")).startswith("conflict: event_id ") \
+                    or data not in conflicts:
+                fail("the hub's rejected.jsonl holds something other than a conflict named after "
+                     "its agent: %r" % rec)
+            seen.add(data)
+    if seen != conflicts:
+        fail("%d of the stream's %d conflicts are not in the hub's rejected.jsonl" % (
+            len(conflicts - seen), len(conflicts)))
+    for spool in hubs_without:
+        left = harness.read_rejected(os.path.join(spool, "rejected.jsonl"))
+        if left:
+            fail("a hub below another one reports refusals: %r" % left[:3])
+    log("rejected.jsonl: every invalid line at its agent, all %d conflicts at the hub, named after "
+        "the connection they came in on" % len(conflicts))
+
+
+def assert_agent_summaries(runs, stream):
+    """Each association agent's --once summary: every line of its feed read, its invalid lines
+    rejected by itself, every other line accepted by the hub (a hub never answers duplicate:
+    duplicates and conflicts are decided at the collector)."""
+    for run, feed in zip(runs, stream.feeds):
+        s = run.summary
+        kinds = {}
+        for line in feed:
+            kinds[line.kind] = kinds.get(line.kind, 0) + 1
+        valid = len(feed) - kinds.get("invalid", 0)
+        want = {"read": len(feed), "sent": valid, "accepted": valid, "duplicates": 0,
+                "rejected_by_agent": kinds.get("invalid", 0), "rejected_by_collector": 0}
+        wrong = ["%s %s (expected %d)" % (k, s.get(k), v) for k, v in want.items() if s.get(k) != v]
+        if run.rc != 0 or wrong:
+            fail("%s: exit %s, %s; stdout %r" % (run.proc.name, run.rc, ", ".join(wrong),
+                                                 run.stdout.strip()))
+    log("every agent's summary adds up: each line of its feed read once, answered by the hub")

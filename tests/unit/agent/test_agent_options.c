@@ -139,6 +139,27 @@ test_the_webhook_options_and_their_defaults (void **state)
     agent_options_fini (&o);
 }
 
+static void
+test_relay_bind_is_repeatable_and_may_bind_any_interface (void **state)
+{
+    agent_options_t o;
+    const char *args[] = { "parley-agent", "-c",           "tcp://collector:5570",
+                           "--spool",      "/s",           "--relay-bind",
+                           "tcp://*:5571", "--relay-bind", "ipc:///run/parley/hub.sock",
+                           "own.jsonl" };
+    assert_int_equal (s_parse (&o, 10, args), OPTIONS_RUN);
+    assert_int_equal (o.relay_bind.count, 2);
+    assert_string_equal (o.relay_bind.items[0], "tcp://*:5571");
+    assert_string_equal (o.relay_bind.items[1], "ipc:///run/parley/hub.sock");
+    assert_int_equal (o.ninputs, 1); /* a hub may read inputs of its own */
+    assert_false (o.once);
+    agent_options_fini (&o);
+    const char *plain[] = { "parley-agent", "-c", "tcp://collector:5570", "--spool", "/s" };
+    assert_int_equal (s_parse (&o, 5, plain), OPTIONS_RUN);
+    assert_int_equal (o.relay_bind.count, 0);
+    agent_options_fini (&o);
+}
+
 /* Every bad command line: exit 2 with one line naming the problem, nothing on stdout.
    Each case's arguments follow "parley-agent --connect tcp://e:1 --spool /s", unless
    alone is set. */
@@ -157,6 +178,14 @@ test_bad_arguments_are_refused (void **state)
           { "--batch", "0" },
           "invalid --batch \"0\" (expected a whole number from 1 to 5000)" },
         { false, { "--batch", "5001" }, "invalid --batch \"5001\"" },
+        /* a regional hub (--relay-bind) */
+        { false,
+          { "--relay-bind", "127.0.0.1:5571" },
+          "invalid --relay-bind \"127.0.0.1:5571\": no scheme" },
+        { false, { "--relay-bind", "inproc://hub" }, "the scheme is not tcp or ipc" },
+        { false,
+          { "--relay-bind", "tcp://*:5571", "--once" },
+          "--once cannot be used with --relay-bind (a hub runs until SIGTERM)" },
         { false,
           { "--window", "x" },
           "invalid --window \"x\" (expected a whole number from 1 to 64)" },
@@ -207,6 +236,9 @@ test_bad_arguments_are_refused (void **state)
         { false, { "--http-max-bytes", "1M" }, "--http-max-bytes needs --http-bind" },
         { false, { "--http-bind", "1", "--http-max-bytes", "65M" }, "at most 64M" },
         { false, { "--http-bind", "1", "--http-max-bytes", "1K" }, "of at least 16K bytes" },
+        { true,
+          { "parley-agent", "--check", "--relay-bind", "tcp://*:5571", "f" },
+          "--check cannot be used with --relay-bind" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *args[16];
@@ -264,6 +296,8 @@ test_help_lists_every_option_with_its_default (void **state)
                            "1 to 64; default 4",
                            "--resend-timeout MS",
                            "default 10000",
+                           "--relay-bind ENDPOINT",
+                           "run as a regional hub",
                            "--log-level LEVEL",
                            "default info",
                            "--timeout SECONDS",
@@ -318,6 +352,7 @@ main (void)
         cmocka_unit_test (test_input_modes),
         cmocka_unit_test (test_tuning_options),
         cmocka_unit_test (test_the_webhook_options_and_their_defaults),
+        cmocka_unit_test (test_relay_bind_is_repeatable_and_may_bind_any_interface),
         cmocka_unit_test (test_bad_arguments_are_refused),
         cmocka_unit_test (test_help_lists_every_option_with_its_default),
         cmocka_unit_test (test_record_round_trip_keeps_source_line_and_bytes),

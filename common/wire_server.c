@@ -1,0 +1,243 @@
+/* The server half of PARLEY/1 (see wire_server.h). */
+#include "wire_server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+#include "wire_order.h"
+
+struct wire_server {
+    zsock_t *router;
+    char **endpoints; /* as bound, ports resolved */
+    size_t endpoint_count;
+    const char *comp;
+    wire_order_t *order; /* each peer's batches taken in its order after a refusal */
+    wire_server_stats_t stats;
+};
+
+void
+wire_server_batch_destroy (wire_server_batch_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    wire_server_batch_t *self = *self_p;
+    zframe_destroy (&self->peer);
+    zmsg_destroy (&self->msg);
+    free (self->events);
+    free (self);
+    *self_p = NULL;
+}
+
+wire_server_t *
+wire_server_new (const wire_server_options_t *opts)
+{
+    wire_server_t *self = xcalloc (1, sizeof *self);
+    self->comp = opts->comp ? opts->comp : "wire_server";
+    self->router = zsock_new (ZMQ_ROUTER);
+    if (!self->router) {
+        log_error (
+          self->comp, "could not create socket", "err=\"%s\"", zmq_strerror (zmq_errno ()));
+        free (self);
+        return NULL;
+    }
+    self->order = wire_order_new ();
+    zsock_set_maxmsgsize (self->router, WIRE_FRAME_MAX);
+    zsock_set_router_mandatory (self->router, 1);
+    zsock_set_rcvhwm (self->router, WIRE_SERVER_RCVHWM);
+    zsock_set_sndhwm (self->router, WIRE_SERVER_SNDHWM);
+    /* A reply to an agent whose queue is full must not block the server for long: the
+       agent resends what is not acknowledged anyway. */
+    zsock_set_sndtimeo (self->router, 1000);
+    zsock_set_heartbeat_ivl (self->router, WIRE_SERVER_HEARTBEAT_MS);
+    zsock_set_heartbeat_timeout (self->router, WIRE_SERVER_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_heartbeat_ttl (self->router, WIRE_SERVER_HEARTBEAT_TIMEOUT_MS);
+    zsock_set_linger (self->router, 0);
+    self->endpoints = xcalloc (opts->count ? opts->count : 1, sizeof *self->endpoints);
+    for (size_t i = 0; i < opts->count; i++) {
+        if (zsock_bind (self->router, "%s", opts->endpoints[i]) < 0) {
+            log_error (self->comp,
+                       "could not bind",
+                       "endpoint=%s err=\"%s\"",
+                       opts->endpoints[i],
+                       zmq_strerror (zmq_errno ()));
+            wire_server_destroy (&self, 0);
+            return NULL;
+        }
+        const char *bound = zsock_endpoint (self->router);
+        self->endpoints[i] = xstrdup (bound ? bound : opts->endpoints[i]);
+        self->endpoint_count++;
+        log_info (self->comp, "listening", "endpoint=%s", self->endpoints[i]);
+    }
+    return self;
+}
+
+void
+wire_server_destroy (wire_server_t **self_p, int linger_ms)
+{
+    if (!self_p || !*self_p)
+        return;
+    wire_server_t *self = *self_p;
+    if (self->router) {
+        zsock_set_linger (self->router, linger_ms);
+        zsock_destroy (&self->router);
+    }
+    for (size_t i = 0; i < self->endpoint_count; i++)
+        free (self->endpoints[i]);
+    free (self->endpoints);
+    wire_order_destroy (&self->order);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+wire_server_endpoint (wire_server_t *self, size_t index)
+{
+    return index < self->endpoint_count ? self->endpoints[index] : NULL;
+}
+
+void *
+wire_server_socket (wire_server_t *self)
+{
+    return zsock_resolve (self->router);
+}
+
+const wire_server_stats_t *
+wire_server_stats (wire_server_t *self)
+{
+    return &self->stats;
+}
+
+/* "ADDRESS/ROUTINGID": the peer's address as libzmq saw the connection ("local" on ipc://)
+   and its routing id in hex, which tells two connections from one address apart. The
+   address is a property of a frame that came over the wire (body): the routing id frame,
+   made by the ROUTER itself, carries none. */
+static void
+s_peer_name (zframe_t *peer, zframe_t *body, char *out, size_t cap)
+{
+    const char *addr = body ? zframe_meta (body, "Peer-Address") : NULL;
+    int o = snprintf (out, cap, "%s/", addr && *addr ? addr : "local");
+    if (o < 0 || (size_t)o >= cap) {
+        out[cap - 1] = '\0';
+        return;
+    }
+    const unsigned char *p = zframe_data (peer);
+    size_t n = zframe_size (peer);
+    for (size_t i = 0; i < n && i < 32 && (size_t)o + 3 <= cap; i++)
+        o += snprintf (out + o, cap - (size_t)o, "%02x", p[i]);
+}
+
+static int
+s_send (wire_server_t *self, zframe_t *peer, const char *who, zmsg_t **reply_p)
+{
+    zmsg_t *reply = *reply_p;
+    *reply_p = NULL;
+    zframe_t *dest = zframe_dup (peer);
+    zmsg_prepend (reply, &dest);
+    if (zmsg_send (&reply, self->router) == 0)
+        return 0;
+    int err = zmq_errno ();
+    zmsg_destroy (&reply);
+    self->stats.unroutable++;
+    log_debug (
+      self->comp, "could not reply, peer gone", "peer=%s err=\"%s\"", who, zmq_strerror (err));
+    return -1;
+}
+
+int
+wire_server_reply (wire_server_t *self, const wire_server_batch_t *batch, zmsg_t **reply_p)
+{
+    /* Answered, whether or not the answer reaches the client: its events are in. */
+    wire_order_answered (self->order, batch->peer, batch->seq, zclock_mono ());
+    return s_send (self, batch->peer, batch->peer_name, reply_p);
+}
+
+void
+wire_server_refuse (wire_server_t *self, wire_server_batch_t **batch_p, const char *reason)
+{
+    wire_server_batch_t *batch = *batch_p;
+    wire_order_refused (self->order, batch->peer, batch->seq, zclock_mono ());
+    zmsg_t *reply = wire_error_new (&batch->seq, reason);
+    (void)s_send (self, batch->peer, batch->peer_name, &reply);
+    self->stats.refused++;
+    wire_server_batch_destroy (batch_p);
+}
+
+/* Handles one request. Returns the batch it is, or NULL when it was answered here. */
+static wire_server_batch_t *
+s_handle (wire_server_t *self, zmsg_t *msg)
+{
+    zframe_t *peer = zmsg_pop (msg);
+    if (!peer || zmsg_size (msg) == 0) {
+        zframe_destroy (&peer);
+        zmsg_destroy (&msg);
+        return NULL;
+    }
+    self->stats.requests++;
+    char who[WIRE_SERVER_PEER_MAX];
+    s_peer_name (peer, zmsg_first (msg), who, sizeof who);
+    wire_header_t hdr;
+    char err[256];
+    zmsg_t *reply = NULL;
+    bool malformed = true;
+    if (wire_decode (msg, &hdr, err, sizeof err) != 0) {
+        reply = wire_error_new (hdr.has_seq ? &hdr.seq : NULL, err);
+    } else if (hdr.kind == WIRE_PING) {
+        malformed = false;
+        self->stats.pings++;
+        reply = wire_pong_new (hdr.token);
+    } else if (hdr.kind != WIRE_BATCH) {
+        snprintf (err, sizeof err, "unexpected command (expected BATCH or PING)");
+        reply = wire_error_new (hdr.has_seq ? &hdr.seq : NULL, err);
+    } else {
+        wire_server_batch_t *batch = xcalloc (1, sizeof *batch);
+        batch->peer = peer;
+        memcpy (batch->peer_name, who, sizeof who);
+        batch->seq = hdr.seq;
+        batch->count = hdr.body_count;
+        batch->events = xcalloc (hdr.body_count, sizeof *batch->events);
+        for (size_t i = 0; i < hdr.body_count; i++)
+            batch->events[i] = zmsg_next (msg);
+        batch->msg = msg;
+        return batch;
+    }
+    if (malformed) {
+        self->stats.malformed++;
+        for (char *c = err; *c; c++)
+            if (*c == '"')
+                *c = '\''; /* keeps the logfmt value err="…" whole */
+        log_warn (
+          self->comp, "malformed request answered with ERROR", "peer=%s err=\"%s\"", who, err);
+    }
+    (void)s_send (self, peer, who, &reply);
+    zframe_destroy (&peer);
+    zmsg_destroy (&msg);
+    return NULL;
+}
+
+wire_server_batch_t *
+wire_server_recv (wire_server_t *self, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + (timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        int64_t left = deadline - zclock_mono ();
+        zmq_pollitem_t item = { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 };
+        int rc = zmq_poll (&item, 1, left > 0 ? (long)left : 0);
+        if (rc <= 0)
+            return NULL; /* timed out, or a signal (EINTR): the caller looks at its flags */
+        zmsg_t *msg = zmsg_recv (self->router);
+        if (!msg)
+            return NULL;
+        wire_server_batch_t *batch = s_handle (self, msg);
+        if (!batch)
+            continue;
+        /* Taken now, it would overtake its peer's refused batch (wire_order.h). */
+        if (!wire_order_admit (self->order, batch->peer, batch->seq, zclock_mono ())) {
+            wire_server_refuse (self, &batch, WIRE_SERVER_OUT_OF_ORDER);
+            continue;
+        }
+        return batch;
+    }
+}

@@ -1,0 +1,108 @@
+/* The server half of PARLEY/1 (docs/PROTOCOL.md), written once for every program that
+   takes batches from agents: the collector, which commits them to PostgreSQL, and a
+   regional hub (parley-agent --relay-bind), which spools them and forwards them upstream.
+
+   A ROUTER socket bound to every endpoint given. PING is answered with PONG and a
+   malformed request with ERROR here, to that peer only; a BATCH is handed to the caller,
+   who answers it exactly once: wire_server_reply with its OUTCOMES once what they promise
+   is done (committed, or durably spooled), or wire_server_refuse with an ERROR (nothing of
+   it taken: the agent keeps it and resends it later).
+
+   The order after a refusal (docs/PROTOCOL.md, section 8) is kept here as well: once a
+   batch of a peer has been refused, wire_server_recv answers that peer's later batches
+   itself with ERROR WIRE_SERVER_OUT_OF_ORDER until the refused one comes again
+   (wire_order.h), so a caller only ever sees batches it may take in order.
+
+   Socket options: ZMQ_MAXMSGSIZE = WIRE_FRAME_MAX (a larger frame disconnects that peer
+   only), ROUTER_MANDATORY (a reply to a peer that has gone fails loudly instead of being
+   dropped in silence), ZMTP heartbeats (a dead agent's pipe is closed within seconds),
+   RCVHWM of WIRE_SERVER_RCVHWM messages per agent: while the caller does not read (the
+   collector already holds --max-events for its next transaction, a hub waits for its
+   spool), ZeroMQ queues at most that much per agent and then stops reading that agent's
+   TCP connection, so backpressure reaches the agents instead of memory growing here.
+
+   What later work adds here, so that the collector and every hub get it at once: CURVE
+   and ZAP as fields of wire_server_options_t, the CURVE key as the batch's peer name, a
+   per-peer rate limit that holds batches back inside wire_server_recv (not acknowledged,
+   never dropped), connection logging from this socket's monitor. */
+#ifndef PARLEY_WIRE_SERVER_H
+#define PARLEY_WIRE_SERVER_H
+#include "parley.h"
+#include "wire.h"
+#include <czmq.h>
+#include <stdint.h>
+
+#define WIRE_SERVER_RCVHWM 64
+#define WIRE_SERVER_SNDHWM 1000
+#define WIRE_SERVER_HEARTBEAT_MS 2000
+#define WIRE_SERVER_HEARTBEAT_TIMEOUT_MS 6000
+/* The ERROR reason for a batch of a peer whose earlier batch was refused and has not come
+   again (docs/PROTOCOL.md, section 8: a fixed text a client may match on). */
+#define WIRE_SERVER_OUT_OF_ORDER "an earlier batch was refused, resend it first"
+/* Room for a peer's name: "ADDRESS/ROUTINGID" (the routing id in hex, cut to 32 bytes). */
+#define WIRE_SERVER_PEER_MAX 128
+
+typedef struct {
+    const char *const *endpoints; /* e.g. "tcp://0.0.0.0:5570", "ipc:///run/parley/c.sock";
+                                     a tcp port "*" picks a free one (borrowed) */
+    size_t count;
+    const char *comp; /* the log component of its lines ("receiver", "relay") */
+} wire_server_options_t;
+
+/* A BATCH request as received. The caller owns it until it answers it (wire_server_reply
+   or wire_server_refuse) or destroys it (wire_server_batch_destroy: no answer; the agent
+   resends on its timeout). */
+typedef struct {
+    zframe_t *peer;                       /* the agent's routing id */
+    char peer_name[WIRE_SERVER_PEER_MAX]; /* "127.0.0.1/0080000001": for logs and sources */
+    zmsg_t *msg;                          /* the whole request; the event frames point into it */
+    uint64_t seq;
+    size_t count;      /* number of events */
+    zframe_t **events; /* count frames, borrowed from msg */
+} wire_server_batch_t;
+
+void wire_server_batch_destroy (wire_server_batch_t **self_p);
+
+typedef struct wire_server wire_server_t;
+
+/* A ROUTER bound to every endpoint of opts (opts is read during the call only). Logs each
+   bound endpoint ("listening"). Returns NULL, with the failing endpoint logged, if any
+   bind fails. Caller owns the result. */
+wire_server_t *wire_server_new (const wire_server_options_t *opts);
+/* Closes the socket, giving queued replies up to linger_ms to leave. NULL-safe. */
+void wire_server_destroy (wire_server_t **self_p, int linger_ms);
+
+/* The endpoint actually bound for endpoints[index] (with the port resolved). Borrowed. */
+const char *wire_server_endpoint (wire_server_t *self, size_t index);
+
+/* Waits up to timeout_ms (0: do not wait) for the next BATCH the caller may take. PING is
+   answered with PONG, a malformed request with ERROR, and a batch held back by an earlier
+   refusal of its peer with ERROR WIRE_SERVER_OUT_OF_ORDER, without returning. Returns the
+   batch (caller owns it), or NULL when none came in time or a signal cut the wait short. */
+wire_server_batch_t *wire_server_recv (wire_server_t *self, int timeout_ms);
+
+/* The ROUTER's libzmq handle, for a caller that polls it together with other things (then
+   wire_server_recv with timeout 0 reads what came). Borrowed. */
+void *wire_server_socket (wire_server_t *self);
+
+/* Sends reply (OUTCOMES, without the routing id) to the batch's peer; takes the reply,
+   not the batch. Returns 0, or -1 when the peer cannot be reached (it disconnected: it
+   will resend, and de-duplication absorbs that): logged at debug, nothing else to do. */
+int wire_server_reply (wire_server_t *self, const wire_server_batch_t *batch, zmsg_t **reply_p);
+
+/* Answers the batch with ERROR reason (one line, a fixed text a client may match on, e.g.
+   "database unavailable, resend later"), and holds its peer's later batches until it comes
+   again. Takes the batch: *batch_p is NULL on return. */
+void wire_server_refuse (wire_server_t *self, wire_server_batch_t **batch_p, const char *reason);
+
+typedef struct {
+    uint64_t requests; /* every request read */
+    uint64_t pings;
+    uint64_t malformed;  /* answered with ERROR as unreadable */
+    uint64_t refused;    /* batches answered with ERROR: by the caller, or held back */
+    uint64_t unroutable; /* replies to peers that had gone */
+} wire_server_stats_t;
+
+const wire_server_stats_t *wire_server_stats (wire_server_t *self);
+
+#endif
