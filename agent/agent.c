@@ -359,9 +359,9 @@ agent_destroy (agent_t **self_p)
     sender_destroy (&self->sender);
     input_set_destroy (&self->inputs);
     intake_destroy (&self->intake);
-    rejects_close (&self->rejects);
+    rejects_destroy (&self->rejects);
     offsets_destroy (&self->offsets);
-    spool_close (&self->spool);
+    spool_destroy (&self->spool);
     free (self->acks);
     free (self);
     *self_p = NULL;

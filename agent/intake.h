@@ -33,7 +33,7 @@ typedef struct intake intake_t;
 typedef enum {
     INTAKE_TAKEN = 0,    /* appended: *id is its spool record id */
     INTAKE_REJECTED = 1, /* breaks a v1 rule: *why says which field and why; nothing appended */
-    INTAKE_FULL = 2,     /* the spool is at --spool-max: offer it again later */
+    INTAKE_FULL = -2,    /* the spool is at --spool-max: offer it again later */
     INTAKE_FAILED = -1,  /* the spool could not be written (logged): offer it again later */
 } intake_status_t;
 

@@ -49,7 +49,7 @@ rejects_open (const char *dir, char *err, size_t errlen)
 }
 
 void
-rejects_close (rejects_t **self_p)
+rejects_destroy (rejects_t **self_p)
 {
     if (!*self_p)
         return;

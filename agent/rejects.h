@@ -19,7 +19,7 @@ typedef struct rejects rejects_t;
    in err when it cannot. */
 rejects_t *rejects_open (const char *dir, char *err, size_t errlen);
 /* Closes; NULL-safe; sets *self_p to NULL. */
-void rejects_close (rejects_t **self_p);
+void rejects_destroy (rejects_t **self_p);
 
 /* Appends one line, whole or not at all (a write cut short is taken back). input may be
    NULL when the line is not worth showing (too long). Returns 0, or -1 when it could not

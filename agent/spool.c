@@ -262,12 +262,12 @@ spool_open (const char *dir, const spool_options_t *opts, char *err, size_t errl
               spool_pending_bytes (self));
     return self;
 fail:
-    spool_close (&self);
+    spool_destroy (&self);
     return NULL;
 }
 
 void
-spool_close (spool_t **self_p)
+spool_destroy (spool_t **self_p)
 {
     if (!*self_p)
         return;

@@ -24,7 +24,7 @@ void spool_options_defaults (spool_options_t *opts);
    with a one-line reason in err when the directory cannot be used. */
 spool_t *spool_open (const char *dir, const spool_options_t *opts, char *err, size_t errlen);
 /* Syncs and closes; NULL-safe; sets *self_p to NULL. */
-void spool_close (spool_t **self_p);
+void spool_destroy (spool_t **self_p);
 
 /* Appends one record (1 ≤ len ≤ SPOOL_RECORD_MAX) and sets *id to its id. The record is
    durable after the next sync (spool_sync, or spool_sync_if_due by policy). */

@@ -27,7 +27,7 @@ spool_writer_init (spool_writer_t *self,
     self->fd = -1;
 }
 
-/* Closing does not sync: spool_close syncs first, and a failed open has nothing to. */
+/* Closing does not sync: spool_destroy syncs first, and a failed open has nothing to. */
 void
 spool_writer_fini (spool_writer_t *self)
 {

@@ -86,7 +86,7 @@ s_run (const char *dir, bool always, uint64_t records, size_t bytes, uint64_t li
             always ? "always" : "group", n, bytes, (double) n / (t1 - t0),
             (double) n * (double) (bytes + SPOOL_RECORD_HEADER) / (t1 - t0) / 1e6, st.fsyncs,
             (double) count / (t2 - t1), spool_pending_records (spool));
-    spool_close (&spool);
+    spool_destroy (&spool);
     free (payload);
     return 0;
 }

@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum { DB_OK = 0, DB_RETRY, DB_FATAL } db_status_t;
+typedef enum { DB_OK = 0, DB_RETRY = -1, DB_FATAL = -2 } db_status_t;
 
 /* Classifies a failed result (res may be NULL, e.g. after PQexec lost the connection). */
 db_status_t db_classify (PGconn *conn, const PGresult *res);

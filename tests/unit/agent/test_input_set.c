@@ -44,9 +44,9 @@ static void
 s_rig_close (s_rig_t *rig)
 {
     intake_destroy (&rig->intake);
-    rejects_close (&rig->rejects);
+    rejects_destroy (&rig->rejects);
     offsets_destroy (&rig->offsets);
-    spool_close (&rig->spool);
+    spool_destroy (&rig->spool);
 }
 
 /* A valid event line whose event id and notes tell (file, n) apart. */

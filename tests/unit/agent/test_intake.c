@@ -47,8 +47,8 @@ s_rig_close (s_rig_t *rig)
 {
     intake_destroy (&rig->intake);
     assert_null (rig->intake);
-    rejects_close (&rig->rejects);
-    spool_close (&rig->spool);
+    rejects_destroy (&rig->rejects);
+    spool_destroy (&rig->spool);
 }
 
 static void

@@ -94,7 +94,7 @@ test_a_write_cut_short_leaves_no_torn_line (void **state)
     /* Room again: the waiting line goes first, then the new one, in the order refused. */
     assert_int_equal (rejects_write (rejects, &why, "feed.jsonl", 3, line, strlen (line)), 0);
     assert_int_equal (rejects_count (rejects), 3);
-    rejects_close (&rejects);
+    rejects_destroy (&rejects);
     int64_t lines[8];
     assert_int_equal (s_lines (lines), 3);
     assert_int_equal (lines[0], 1);
@@ -122,7 +122,7 @@ test_a_waiting_line_is_written_at_the_next_sync (void **state)
     assert_int_equal (rejects_count (rejects), 0);
     assert_int_equal (rejects_sync (rejects), 0);
     assert_int_equal (rejects_count (rejects), 1);
-    rejects_close (&rejects);
+    rejects_destroy (&rejects);
     int64_t lines[8];
     assert_int_equal (s_lines (lines), 1);
     assert_int_equal (lines[0], 7);

@@ -80,8 +80,8 @@ s_rig_close (s_rig_t *rig)
     relay_destroy (&rig->relay);
     assert_null (rig->relay);
     intake_destroy (&rig->intake);
-    rejects_close (&rig->rejects);
-    spool_close (&rig->spool);
+    rejects_destroy (&rig->rejects);
+    spool_destroy (&rig->spool);
 }
 
 /* One turn of the agent's loop, as agent_run takes it. */

@@ -34,7 +34,7 @@ test_records_round_trip_across_many_segments (void **state)
     s_append (spool, 301, 0);
     s_expect (spool, 301, 0);
     s_expect_end (spool);
-    spool_close (&spool);
+    spool_destroy (&spool);
     assert_null (spool);
 }
 
@@ -56,7 +56,7 @@ test_reading_keeps_up_with_appends_across_segments (void **state)
     }
     s_expect_range (spool, next_read, 600, 0);
     s_expect_end (spool);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -67,7 +67,7 @@ test_reopen_resumes_ids_and_sends_nothing_below_the_floor (void **state)
     s_append_range (spool, 1, 100, 0);
     s_expect_range (spool, 1, 60, 0);
     assert_int_equal (spool_ack (spool, 1, 40), 0);
-    spool_close (&spool);
+    spool_destroy (&spool);
 
     spool = s_open (&o);
     assert_int_equal (spool_pending_records (spool), 60);
@@ -77,7 +77,7 @@ test_reopen_resumes_ids_and_sends_nothing_below_the_floor (void **state)
     s_append (spool, 101, 0);
     s_expect (spool, 101, 0);
     assert_int_equal (spool_ack (spool, 41, 101), 0);
-    spool_close (&spool);
+    spool_destroy (&spool);
 
     /* Everything acknowledged: ids still carry on after a restart. */
     spool = s_open (&o);
@@ -85,7 +85,7 @@ test_reopen_resumes_ids_and_sends_nothing_below_the_floor (void **state)
     s_expect_end (spool);
     s_append (spool, 102, 0);
     s_expect (spool, 102, 0);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -98,11 +98,11 @@ test_pending_bytes_counts_unacknowledged_records_exactly (void **state)
     s_expect_range (spool, 1, 25, 80);
     assert_int_equal (spool_ack (spool, 1, 7), 0);
     assert_int_equal (spool_pending_bytes (spool), 1800);
-    spool_close (&spool);
+    spool_destroy (&spool);
     spool = s_open (&o);
     assert_int_equal (spool_pending_bytes (spool), 1800);
     assert_int_equal (spool_pending_records (spool), 18);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -113,7 +113,7 @@ test_lost_ack_file_resends_from_oldest_segment_and_loses_nothing (void **state)
     s_append_range (spool, 1, 100, 80); /* 10 per segment */
     s_expect_range (spool, 1, 100, 80);
     assert_int_equal (spool_ack (spool, 1, 75), 0);
-    spool_close (&spool);
+    spool_destroy (&spool);
     assert_false (s_exists (s_segment (s_dir, 61)));
     assert_true (s_exists (s_segment (s_dir, 71)));
 
@@ -122,7 +122,7 @@ test_lost_ack_file_resends_from_oldest_segment_and_loses_nothing (void **state)
     spool = s_open (&o);
     s_expect_range (spool, 71, 100, 80);
     s_expect_end (spool);
-    spool_close (&spool);
+    spool_destroy (&spool);
 
     /* Torn (no newline) or garbage: same. */
     const char *junk[] = { "floor 7", "", "floor x\n", "flour 80\n" };
@@ -133,7 +133,7 @@ test_lost_ack_file_resends_from_oldest_segment_and_loses_nothing (void **state)
         fclose (f);
         spool = s_open (&o);
         s_expect (spool, 71, 80);
-        spool_close (&spool);
+        spool_destroy (&spool);
     }
 }
 
@@ -147,14 +147,14 @@ test_ack_file_ahead_of_a_lost_tail_never_reuses_acknowledged_ids (void **state)
     s_append_range (spool, 1, 10, 80);
     s_expect_range (spool, 1, 10, 80);
     assert_int_equal (spool_ack (spool, 1, 10), 0);
-    spool_close (&spool);
+    spool_destroy (&spool);
     assert_int_equal (truncate (s_segment (s_dir, 1), 5 * 100), 0);
     spool = s_open (&o);
     s_expect_end (spool);
     s_append (spool, 11, 80);
     s_expect (spool, 11, 80);
     assert_int_equal (spool_pending_records (spool), 1);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 /* --- acknowledgements and reclaiming ----------------------------------------------- */
@@ -184,7 +184,7 @@ test_out_of_order_and_overlapping_acks_move_the_floor_correctly (void **state)
     /* An empty range is a caller's bug: logged, changes nothing. */
     assert_int_equal (spool_ack (spool, 5, 4), 0);
     assert_int_equal (s_stats (spool).floor, 10);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -198,7 +198,7 @@ test_acks_of_ids_not_yet_given_out_are_ignored (void **state)
     s_append (spool, 4, 0);
     assert_int_equal (spool_pending_records (spool), 1);
     s_expect (spool, 4, 0);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -210,12 +210,12 @@ test_acks_partly_above_the_floor_survive_a_restart_as_resends_only (void **state
     s_expect_range (spool, 1, 10, 0);
     assert_int_equal (spool_ack (spool, 1, 3), 0);
     assert_int_equal (spool_ack (spool, 6, 8), 0);
-    spool_close (&spool);
+    spool_destroy (&spool);
     spool = s_open (&o);
     /* 6-8 are sent again (the collector de-duplicates); 1-3 never. */
     s_expect_range (spool, 4, 10, 0);
     s_expect_end (spool);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -238,7 +238,7 @@ test_a_segment_is_deleted_only_once_all_its_records_are_acknowledged (void **sta
     assert_int_equal (spool_ack (spool, 21, 30), 0);
     assert_true (s_exists (s_segment (s_dir, 21)));
     assert_int_equal (s_stats (spool).segments, 1);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -258,7 +258,7 @@ test_rewind_returns_again_what_is_read_but_unacknowledged (void **state)
     spool_rewind (spool);
     s_expect_end (spool);
     assert_int_equal (spool_pending_records (spool), 0);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 /* --- the bound ----------------------------------------------------------------------- */
@@ -298,13 +298,13 @@ test_full_at_the_bound_and_appendable_again_after_acks_free_a_segment (void **st
     assert_false (spool_is_full (spool, 80));
     s_append_range (spool, 31, 40, 80);
     assert_int_equal (spool_append (spool, buf, 80, &id), SPOOL_FULL);
-    spool_close (&spool);
+    spool_destroy (&spool);
 
     /* The bound holds across a restart too. */
     spool = s_open (&o);
     assert_int_equal (spool_append (spool, buf, 80, &id), SPOOL_FULL);
     s_expect_range (spool, 11, 40, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -320,7 +320,7 @@ test_record_sizes_outside_the_limits_are_refused (void **state)
     assert_int_equal (spool_append (spool, big, SPOOL_RECORD_MAX + 1, &id), SPOOL_ERROR);
     s_append (spool, 1, SPOOL_RECORD_MAX);
     s_expect (spool, 1, SPOOL_RECORD_MAX);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -346,11 +346,11 @@ test_a_failed_write_leaves_nothing_behind (void **state)
     assert_int_equal (size, 500);
     assert_int_equal (spool_pending_records (spool), 5);
     s_append (spool, 6, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
     spool = s_open (&o);
     s_expect_range (spool, 1, 6, 80);
     s_expect_end (spool);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 /* A spool that filled its own disk: once everything in it is acknowledged, the next
@@ -384,13 +384,13 @@ test_a_spool_that_filled_its_disk_gives_the_space_back_once_acknowledged (void *
     assert_int_equal (s_size (s_segment (s_dir, 6)), 100);
     s_expect (spool, 6, 80);
     s_expect_end (spool);
-    spool_close (&spool);
+    spool_destroy (&spool);
     /* Reopened: record 6 is still owed, and ids keep counting. */
     spool = s_open (&o);
     s_expect (spool, 6, 80);
     s_expect_end (spool);
     s_append (spool, 7, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 /* --- fsync policy ---------------------------------------------------------------------- */
@@ -415,7 +415,7 @@ test_group_commit_by_record_count (void **state)
     assert_int_equal (spool_durable_id (spool), 10);
     assert_int_equal (s_stats (spool).fsyncs, fsyncs + 1);
     assert_int_equal (spool_sync_due_in_ms (spool), -1);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -440,7 +440,7 @@ test_group_commit_by_interval (void **state)
     assert_int_equal (spool_durable_id (spool), 1);
     assert_int_equal (spool_sync (spool), 0);
     assert_int_equal (spool_durable_id (spool), 5);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -456,7 +456,7 @@ test_fsync_always_makes_each_append_durable (void **state)
         assert_int_equal (s_stats (spool).fsyncs, fsyncs + id);
         assert_int_equal (spool_sync_due_in_ms (spool), -1);
     }
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -467,10 +467,10 @@ test_reopen_makes_what_is_on_disk_durable (void **state)
     spool_t *spool = s_open (&o);
     s_append_range (spool, 1, 7, 0);
     assert_int_equal (spool_durable_id (spool), 0);
-    spool_close (&spool);
+    spool_destroy (&spool);
     spool = s_open (&o);
     assert_int_equal (spool_durable_id (spool), 7);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 /* --- exclusivity ------------------------------------------------------------------------- */
@@ -484,10 +484,10 @@ test_a_second_open_of_the_same_spool_is_refused (void **state)
     spool_t *other = spool_open (s_dir, &o, err, sizeof err);
     assert_null (other);
     assert_non_null (strstr (err, "in use by another process"));
-    spool_close (&spool);
+    spool_destroy (&spool);
     other = s_open (&o);
-    spool_close (&other);
-    spool_close (&other); /* NULL-safe */
+    spool_destroy (&other);
+    spool_destroy (&other); /* NULL-safe */
 }
 
 int

@@ -220,7 +220,7 @@ test_close_fsyncs_the_floor_even_after_a_lazy_write (void **state)
     assert_int_equal (spool_ack (spool, 1, 10), 0); /* moves the floor: a lazy write */
     assert_int_equal (s_load (), 10);
     assert_int_equal (s_fsyncs_of_ack_tmp, 0);
-    spool_close (&spool);
+    spool_destroy (&spool);
     assert_null (spool);
     assert_int_equal (s_fsyncs_of_ack_tmp, 1);
     assert_int_equal (s_load (), 10);

@@ -25,7 +25,7 @@ test_torn_record_at_the_tail_is_cut_and_every_complete_record_survives (void **s
         s_setup (state);
         spool_t *spool = s_open (&o);
         s_append_range (spool, 1, 50, 80);
-        spool_close (&spool);
+        spool_destroy (&spool);
         const char *seg = s_segment (s_dir, 1);
         assert_int_equal (truncate (seg, 5000 - cuts[c]), 0);
         spool = s_open (&o);
@@ -37,7 +37,7 @@ test_torn_record_at_the_tail_is_cut_and_every_complete_record_survives (void **s
         /* The torn record's id is given out again: it was never durable. */
         s_append (spool, 50, 80);
         s_expect (spool, 50, 80);
-        spool_close (&spool);
+        spool_destroy (&spool);
     }
 }
 
@@ -47,7 +47,7 @@ test_garbage_after_the_tail_is_cut (void **state)
     spool_options_t o = s_opts (0, 0);
     spool_t *spool = s_open (&o);
     s_append_range (spool, 1, 50, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
     const char *seg = s_segment (s_dir, 1);
 
     /* Random bytes, then zeros (what a power cut leaves on some filesystems), then a
@@ -72,11 +72,11 @@ test_garbage_after_the_tail_is_cut (void **state)
     s_expect_end (spool);
     s_append (spool, 51, 80);
     assert_int_equal (s_size (seg), 5100);
-    spool_close (&spool);
+    spool_destroy (&spool);
     spool = s_open (&o);
     assert_int_equal (s_stats (spool).torn_bytes_cut, 0);
     s_expect_range (spool, 1, 51, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 /* --- damage ------------------------------------------------------------------------ */
@@ -87,7 +87,7 @@ test_bit_flip_in_an_early_segment_quarantines_exactly_that_record (void **state)
     spool_options_t o = s_opts (1000, 0);
     spool_t *spool = s_open (&o);
     s_append_range (spool, 1, 50, 80); /* 10 records of 100 bytes per segment */
-    spool_close (&spool);
+    spool_destroy (&spool);
     /* Record 15 is the 5th of segment 11: flip a payload bit. */
     s_flip (s_segment (s_dir, 11), 4 * 100 + HDR + 10, 0x10);
 
@@ -107,7 +107,7 @@ test_bit_flip_in_an_early_segment_quarantines_exactly_that_record (void **state)
     assert_int_equal (spool_ack (spool, 16, 50), 0);
     assert_int_equal (spool_pending_records (spool), 0);
     assert_int_equal (s_stats (spool).floor, 50);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -116,7 +116,7 @@ test_damage_is_set_aside_once_not_at_every_restart (void **state)
     spool_options_t o = s_opts (1000, 0);
     spool_t *spool = s_open (&o);
     s_append_range (spool, 1, 50, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
     s_flip (s_segment (s_dir, 21), 3 * 100 + HDR + 1, 0x01); /* record 24 */
     for (int round = 0; round < 3; round++) {
         spool = s_open (&o);
@@ -125,7 +125,7 @@ test_damage_is_set_aside_once_not_at_every_restart (void **state)
                 s_expect (spool, id, 80);
         s_expect_end (spool);
         assert_int_equal (s_stats (spool).quarantined_bytes, round == 0 ? 100 : 0);
-        spool_close (&spool);
+        spool_destroy (&spool);
     }
     assert_int_equal (s_count (s_dir, "quarantine", ".bad"), 1);
 }
@@ -136,7 +136,7 @@ test_damaged_header_resyncs_on_the_next_record (void **state)
     spool_options_t o = s_opts (1000, 0);
     spool_t *spool = s_open (&o);
     s_append_range (spool, 1, 50, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
     /* Record 33's length field (so its extent is unknown) and records 36-37 zeroed. */
     const char *seg = s_segment (s_dir, 31);
     s_flip (seg, 2 * 100 + 5, 0x40);
@@ -154,7 +154,7 @@ test_damaged_header_resyncs_on_the_next_record (void **state)
     assert_non_null (strstr (log, "offset=500 bytes=200 records=2"));
     assert_int_equal (s_stats (spool).quarantined_records, 3);
     assert_int_equal (s_count (s_dir, "quarantine", ".bad"), 2);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -163,7 +163,7 @@ test_damage_in_the_middle_of_the_last_segment_is_not_taken_for_a_torn_tail (void
     spool_options_t o = s_opts (0, 0);
     spool_t *spool = s_open (&o);
     s_append_range (spool, 1, 50, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
     s_flip (s_segment (s_dir, 1), 19 * 100 + HDR + 40, 0x80); /* record 20 */
     spool = s_open (&o);
     assert_int_equal (s_stats (spool).torn_bytes_cut, 0);
@@ -173,7 +173,7 @@ test_damage_in_the_middle_of_the_last_segment_is_not_taken_for_a_torn_tail (void
     s_expect_end (spool);
     assert_int_equal (s_quarantine_size (s_dir), 100);
     s_append (spool, 51, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -197,7 +197,7 @@ test_damage_found_while_reading_is_set_aside_too (void **state)
     assert_int_equal (spool_pending_records (spool), 0);
     s_append (spool, 51, 80);
     s_expect (spool, 51, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 static void
@@ -206,7 +206,7 @@ test_a_wholly_garbage_segment_is_set_aside_and_delivery_carries_on (void **state
     spool_options_t o = s_opts (1000, 0);
     spool_t *spool = s_open (&o);
     s_append_range (spool, 1, 40, 80);
-    spool_close (&spool);
+    spool_destroy (&spool);
     unsigned char junk[1000];
     srand (11);
     for (size_t i = 0; i < sizeof junk; i++)
@@ -223,7 +223,7 @@ test_a_wholly_garbage_segment_is_set_aside_and_delivery_carries_on (void **state
     assert_int_equal (s_quarantine_size (s_dir), 1000);
     assert_int_equal (spool_ack (spool, 1, 40), 0);
     assert_false (s_exists (s_segment (s_dir, 11)));
-    spool_close (&spool);
+    spool_destroy (&spool);
 }
 
 /* --- crashes --------------------------------------------------------------------------- */
@@ -370,7 +370,7 @@ s_verify_snapshot (const s_snap_t *snap, uint64_t n)
     uint64_t next = 0;
     assert_int_equal (spool_append (spool, &one, 1, &next), SPOOL_OK);
     assert_true (next > prev && next > snap->durable && next > ack_floor);
-    spool_close (&spool);
+    spool_destroy (&spool);
     free (seen);
 }
 
@@ -477,7 +477,7 @@ test_stress_random_acks_and_crashes_lose_nothing_synced (void **state)
     assert_int_equal (spool_pending_bytes (spool), 0);
     fprintf (stderr, "stress: appends refused as full=%" PRIu64 "\n", fulls);
     assert_true (fulls > 0); /* the bound was reached along the way */
-    spool_close (&spool);
+    spool_destroy (&spool);
 
     for (int s = 0; s < SNAPS; s++) {
         assert_non_null (snaps[s].acked);
