@@ -62,7 +62,7 @@ rejects_destroy (rejects_t **self_p)
                    "rejected lines not written to rejected.jsonl (each is in this log)",
                    "path=\"%s\" lines=%" PRIu64,
                    self->path,
-                   (uint64_t) self->backlog_lines + self->dropped);
+                   (uint64_t)self->backlog_lines + self->dropped);
     while (self->head) {
         s_pending_t *next = self->head->next;
         free (self->head);
@@ -108,8 +108,11 @@ s_flush_backlog (rejects_t *self)
         written++;
     }
     if (written > 0)
-        log_info ("rejects", "rejected lines written to rejected.jsonl after all", "path=\"%s\" lines=%zu",
-                  self->path, written);
+        log_info ("rejects",
+                  "rejected lines written to rejected.jsonl after all",
+                  "path=\"%s\" lines=%zu",
+                  self->path,
+                  written);
     errno = e;
     return self->head ? -1 : 0;
 }

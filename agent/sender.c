@@ -11,7 +11,8 @@
 #include "log.h"
 #include "mem.h"
 
-/* The first wait after an ERROR reply is drawn from [S_REFUSED_FIRST_MS / 2, S_REFUSED_FIRST_MS]. */
+/* The first wait after an ERROR reply is drawn from [S_REFUSED_FIRST_MS / 2, S_REFUSED_FIRST_MS].
+ */
 #define S_REFUSED_FIRST_MS 2000
 
 typedef struct {
@@ -292,8 +293,10 @@ sender_add (sender_t *self, const sender_event_t *event)
         /* An ERROR (e.g. "database unavailable, resend later") is an answer: the collector
            is alive and wants the batch later. The first resend comes after 1 to 2 s, then
            the ceiling doubles up to resend_ms (but at least 2 s). */
-        backoff_init (&b->refused_backoff, S_REFUSED_FIRST_MS,
-                      self->opts.resend_ms > S_REFUSED_FIRST_MS ? self->opts.resend_ms : S_REFUSED_FIRST_MS);
+        backoff_init (&b->refused_backoff,
+                      S_REFUSED_FIRST_MS,
+                      self->opts.resend_ms > S_REFUSED_FIRST_MS ? self->opts.resend_ms
+                                                                : S_REFUSED_FIRST_MS);
         self->open = b;
     }
     s_batch_t *b = self->open;

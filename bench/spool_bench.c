@@ -24,7 +24,7 @@ s_now (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int
@@ -53,11 +53,12 @@ s_run (const char *dir, bool always, uint64_t records, size_t bytes, uint64_t li
     uint64_t n = 0;
     for (; n < records; n++) {
         uint64_t id;
-        if (spool_append (spool, payload, bytes, &id) != SPOOL_OK || spool_sync_if_due (spool) != 0) {
+        if (spool_append (spool, payload, bytes, &id) != SPOOL_OK ||
+            spool_sync_if_due (spool) != 0) {
             fprintf (stderr, "spool_bench: append failed: %s\n", strerror (errno));
             return -1;
         }
-        if ((n & 255) == 0 && limit_ms && (s_now () - t0) * 1000 > (double) limit_ms)
+        if ((n & 255) == 0 && limit_ms && (s_now () - t0) * 1000 > (double)limit_ms)
             break;
     }
     if (spool_sync (spool) != 0)
@@ -83,9 +84,14 @@ s_run (const char *dir, bool always, uint64_t records, size_t bytes, uint64_t li
     spool_get_stats (spool, &st);
     printf ("fsync=%-7s records=%-8" PRIu64 " bytes=%-5zu append=%9.0f/s (%6.1f MB/s, %" PRIu64
             " fsyncs)  read+ack=%9.0f/s  pending_after=%" PRIu64 "\n",
-            always ? "always" : "group", n, bytes, (double) n / (t1 - t0),
-            (double) n * (double) (bytes + SPOOL_RECORD_HEADER) / (t1 - t0) / 1e6, st.fsyncs,
-            (double) count / (t2 - t1), spool_pending_records (spool));
+            always ? "always" : "group",
+            n,
+            bytes,
+            (double)n / (t1 - t0),
+            (double)n * (double)(bytes + SPOOL_RECORD_HEADER) / (t1 - t0) / 1e6,
+            st.fsyncs,
+            (double)count / (t2 - t1),
+            spool_pending_records (spool));
     spool_destroy (&spool);
     free (payload);
     return 0;
@@ -97,7 +103,7 @@ main (int argc, char **argv)
     char tmp[] = "/tmp/parley-spool-bench-XXXXXX";
     const char *dir = argc > 1 ? argv[1] : mkdtemp (tmp);
     uint64_t records = argc > 2 ? strtoull (argv[2], NULL, 10) : 200000;
-    size_t bytes = argc > 3 ? (size_t) strtoul (argv[3], NULL, 10) : 300;
+    size_t bytes = argc > 3 ? (size_t)strtoul (argv[3], NULL, 10) : 300;
     if (!dir || records == 0 || bytes == 0 || bytes > SPOOL_RECORD_MAX) {
         fprintf (stderr, "usage: spool_bench [DIR [RECORDS [BYTES]]]\n");
         return 2;

@@ -31,25 +31,25 @@ typedef struct {
     size_t count, cap;
     store_item_t *items; /* the batches' events, in order */
     size_t events, item_cap;
-    db_buf_t rows;       /* their staging rows (store_stage) */
+    db_buf_t rows; /* their staging rows (store_stage) */
 } s_group_t;
 
 struct collector {
     const collector_options_t *opts;
-    wire_server_t *server;     /* the agents' side of PARLEY/1 */
+    wire_server_t *server; /* the agents' side of PARLEY/1 */
     db_session_t *db;
     store_t *store;
-    bool schema_broken;          /* the last schema step failed on a working connection */
+    bool schema_broken; /* the last schema step failed on a working connection */
     /* Batches read and not yet acknowledged: the group being written, and the next one,
        read and checked while the database works on the first (see s_idle). */
     s_group_t groups[2];
     s_group_t *current, *next;
     const volatile sig_atomic_t *stop;
     backoff_t write_backoff;
-    bool db_down;                /* the last write could not be done: refusing batches */
-    int64_t retry_at;            /* while db_down: when the next batch may try again */
+    bool db_down;     /* the last write could not be done: refusing batches */
+    int64_t retry_at; /* while db_down: when the next batch may try again */
     int64_t down_since;
-    uint64_t refused_at_down;    /* batches the server had refused when the database went away */
+    uint64_t refused_at_down; /* batches the server had refused when the database went away */
     s_counts_t total, at_last_line;
     int64_t last_line_ms, started_ms;
     uint64_t transactions_at_last_line;
@@ -78,7 +78,7 @@ collector_new (const collector_options_t *opts)
 {
     collector_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
-    wire_server_options_t so = {opts->bind.items, opts->bind.count, "receiver"};
+    wire_server_options_t so = { opts->bind.items, opts->bind.count, "receiver" };
     self->server = wire_server_new (&so);
     if (!self->server) {
         free (self);
@@ -122,7 +122,7 @@ s_group_add (s_group_t *group, wire_server_batch_t *batch)
     store_item_t *items = &group->items[group->events];
     for (size_t e = 0; e < batch->count; e++) {
         memset (&items[e], 0, sizeof items[e]);
-        items[e].line = (const char *) zframe_data (batch->events[e]);
+        items[e].line = (const char *)zframe_data (batch->events[e]);
         items[e].len = zframe_size (batch->events[e]);
     }
     store_stage (items, batch->count, &group->rows, event_now_us ());
@@ -183,9 +183,9 @@ static void
 s_idle (void *arg, int fd)
 {
     collector_t *self = arg;
-    bool room = !*self->stop && self->next->events < (size_t) self->opts->max_events;
-    zmq_pollitem_t items[2] = {{NULL, fd, ZMQ_POLLIN, 0},
-                               {wire_server_socket (self->server), 0, ZMQ_POLLIN, 0}};
+    bool room = !*self->stop && self->next->events < (size_t)self->opts->max_events;
+    zmq_pollitem_t items[2] = { { NULL, fd, ZMQ_POLLIN, 0 },
+                                { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 } };
     if (zmq_poll (items, room ? 2 : 1, 100) <= 0 || !room || !(items[1].revents & ZMQ_POLLIN))
         return;
     wire_server_batch_t *batch = wire_server_recv (self->server, 0);
@@ -203,20 +203,22 @@ s_stats_line (collector_t *self)
         return;
     }
     int64_t elapsed = now - self->last_line_ms;
-    if (elapsed < (int64_t) self->opts->stats_interval_s * 1000)
+    if (elapsed < (int64_t)self->opts->stats_interval_s * 1000)
         return;
     uint64_t events = self->total.events - self->at_last_line.events;
     if (events > 0) {
         const store_stats_t *ss = store_stats (self->store);
-        log_info ("collector", "ingest progress",
+        log_info ("collector",
+                  "ingest progress",
                   "batches=%" PRIu64 " events=%" PRIu64 " accepted=%" PRIu64 " duplicates=%" PRIu64
                   " rejected=%" PRIu64 " transactions=%" PRIu64 " events_per_s=%.0f",
-                  self->total.batches - self->at_last_line.batches, events,
+                  self->total.batches - self->at_last_line.batches,
+                  events,
                   self->total.accepted - self->at_last_line.accepted,
                   self->total.duplicates - self->at_last_line.duplicates,
                   self->total.rejected - self->at_last_line.rejected,
                   ss->transactions - self->transactions_at_last_line,
-                  (double) events * 1000.0 / (double) elapsed);
+                  (double)events * 1000.0 / (double)elapsed);
         self->transactions_at_last_line = ss->transactions;
     }
     self->at_last_line = self->total;
@@ -229,14 +231,23 @@ s_totals_line (collector_t *self)
 {
     const store_stats_t *ss = store_stats (self->store);
     const wire_server_stats_t *rs = wire_server_stats (self->server);
-    log_info ("collector", "ingest totals",
+    log_info ("collector",
+              "ingest totals",
               "batches=%" PRIu64 " events=%" PRIu64 " accepted=%" PRIu64 " duplicates=%" PRIu64
               " rejected=%" PRIu64 " transactions=%" PRIu64 " db_refused=%" PRIu64
               " splits=%" PRIu64 " malformed_requests=%" PRIu64 " unroutable_replies=%" PRIu64
               " refused_batches=%" PRIu64 " uptime_s=%" PRId64,
-              self->total.batches, self->total.events, self->total.accepted,
-              self->total.duplicates, self->total.rejected, ss->transactions, ss->db_refused,
-              ss->splits, rs->malformed, rs->unroutable, rs->refused,
+              self->total.batches,
+              self->total.events,
+              self->total.accepted,
+              self->total.duplicates,
+              self->total.rejected,
+              ss->transactions,
+              ss->db_refused,
+              ss->splits,
+              rs->malformed,
+              rs->unroutable,
+              rs->refused,
               self->started_ms ? (zclock_mono () - self->started_ms) / 1000 : 0);
 }
 
@@ -256,18 +267,25 @@ s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
            a dropped staging table). After a stop request, only what needs no new session. */
         if (attempt > 0 && *stop)
             break;
-        if (!db_session_is_connected (self->db)
-            && db_session_connect (self->db, stop, S_RECONNECT_TIMEOUT_MS) != 0)
+        if (!db_session_is_connected (self->db) &&
+            db_session_connect (self->db, stop, S_RECONNECT_TIMEOUT_MS) != 0)
             break;
-        if (store_write (self->store, db_session_conn (self->db), group->items, group->events,
-                         &group->rows, s_idle, self) == STORE_OK) {
+        if (store_write (self->store,
+                         db_session_conn (self->db),
+                         group->items,
+                         group->events,
+                         &group->rows,
+                         s_idle,
+                         self) == STORE_OK) {
             backoff_reset (&self->write_backoff);
             if (self->db_down) {
                 self->db_down = false;
                 uint64_t refused = wire_server_stats (self->server)->refused;
-                log_info ("collector", "database available again, taking batches",
+                log_info ("collector",
+                          "database available again, taking batches",
                           "down_ms=%" PRId64 " refused_batches=%" PRIu64,
-                          zclock_mono () - self->down_since, refused - self->refused_at_down);
+                          zclock_mono () - self->down_since,
+                          refused - self->refused_at_down);
             }
             goto reply;
         }
@@ -276,8 +294,10 @@ s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
     /* The batches read meanwhile are refused too: written now, they would overtake the
        refused ones of the same agents (common/wire_order.h). */
     if (*stop) {
-        log_warn ("collector", "stopping with unacknowledged batches; agents will resend them",
-                  "batches=%zu events=%zu", group->count + self->next->count,
+        log_warn ("collector",
+                  "stopping with unacknowledged batches; agents will resend them",
+                  "batches=%zu events=%zu",
+                  group->count + self->next->count,
                   group->events + self->next->events);
         s_refuse_group (self, group);
         s_refuse_group (self, self->next);
@@ -291,8 +311,12 @@ s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
         self->db_down = true;
         self->down_since = zclock_mono ();
         self->refused_at_down = wire_server_stats (self->server)->refused;
-        log_warn ("collector", "database unavailable, refusing batches until it is back",
-                  "batches=%zu events=%zu retry_ms=%" PRId64, group->count, group->events, wait_ms);
+        log_warn ("collector",
+                  "database unavailable, refusing batches until it is back",
+                  "batches=%zu events=%zu retry_ms=%" PRId64,
+                  group->count,
+                  group->events,
+                  wait_ms);
     } else {
         log_debug ("collector", "database still unavailable", "retry_ms=%" PRId64, wait_ms);
     }
@@ -317,7 +341,7 @@ reply:;
                 self->total.rejected++;
         }
         self->total.batches++;
-        (void) wire_server_reply (self->server, batch, &reply);
+        (void)wire_server_reply (self->server, batch, &reply);
     }
     s_group_clear (group);
     return 0;
@@ -335,7 +359,7 @@ s_write_next (collector_t *self, const volatile sig_atomic_t *stop)
         s_refuse_group (self, group);
         return;
     }
-    (void) s_process_current (self, stop);
+    (void)s_process_current (self, stop);
 }
 
 /* The first connection: a database that is not there yet is waited for (with backoff),
@@ -351,13 +375,15 @@ s_first_connect (collector_t *self, const volatile sig_atomic_t *stop)
         if (db_session_connect (self->db, stop, 10000) == 0)
             return 0;
         if (self->schema_broken) {
-            log_error ("collector", "could not bring the database schema up to date", "%s",
+            log_error ("collector",
+                       "could not bring the database schema up to date",
+                       "%s",
                        db_session_describe (self->db));
             return 1;
         }
         int64_t until = zclock_mono () + backoff_next (&wait);
         for (int64_t left; !*stop && (left = until - zclock_mono ()) > 0;) {
-            int wait_ms = left < 200 ? (int) left : 200;
+            int wait_ms = left < 200 ? (int)left : 200;
             wire_server_batch_t *batch = wire_server_recv (self->server, wait_ms);
             if (batch)
                 wire_server_refuse (self->server, &batch, S_UNAVAILABLE);
@@ -372,7 +398,7 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     int rc = s_first_connect (self, stop);
     if (rc > 0)
         return 1;
-    size_t max_events = (size_t) self->opts->max_events;
+    size_t max_events = (size_t)self->opts->max_events;
     log_info ("collector", "ready", "max_events=%zu", max_events);
     s_stats_line (self);
     self->stop = stop;
@@ -386,8 +412,8 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
             s_take (self, batch);
         }
         /* Group commit: batches already waiting share one transaction. */
-        while (self->next->events < max_events && !*stop
-               && (batch = wire_server_recv (self->server, 0)))
+        while (self->next->events < max_events && !*stop &&
+               (batch = wire_server_recv (self->server, 0)))
             s_take (self, batch);
         if (self->next->events > 0)
             s_write_next (self, stop);
@@ -405,7 +431,7 @@ int
 collector_migrate_only (const collector_options_t *opts)
 {
     db_session_t *db = db_session_new (opts->db, "parley-collector");
-    collector_t shim = {.opts = opts};
+    collector_t shim = { .opts = opts };
     db_session_set_on_connect (db, s_on_connect, &shim);
     static const volatile sig_atomic_t never = 0;
     int rc = db_session_connect (db, &never, 30000) == 0 ? 0 : 1;

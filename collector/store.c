@@ -12,10 +12,11 @@
 
 /* The staging table's columns, in the order s_append_row writes them. Binary COPY: no
    escaping here, and PostgreSQL parses no text (uuid, timestamps, dates, arrays) back. */
-#define STORE_COPY_SQL                                                                           \
-    "COPY pg_temp.parley_incoming (ord, event_id, type, reported_at, occurred_on,"              \
-    " association_id, association_name, constituency_code, stakeholder_role, stakeholder_name," \
-    " person_key, party, format, stance, topics, follow_up, notes, raw) FROM STDIN (FORMAT binary)"
+#define STORE_COPY_SQL                                                                             \
+    "COPY pg_temp.parley_incoming (ord, event_id, type, reported_at, occurred_on,"                 \
+    " association_id, association_name, constituency_code, stakeholder_role, stakeholder_name,"    \
+    " person_key, party, format, stance, topics, follow_up, notes, raw) FROM STDIN (FORMAT "       \
+    "binary)"
 #define STORE_COPY_FIELDS 18
 
 /* The binary COPY header (signature, flags, no extension) and trailer. */
@@ -24,8 +25,8 @@ static const char s_copy_trailer[2] = "\377\377";
 
 /* PostgreSQL counts days and microseconds from 2000-01-01, event_t from 1970-01-01. */
 #define S_PG_EPOCH_DAYS 10957
-#define S_PG_EPOCH_US   INT64_C(946684800000000)
-#define S_TEXT_OID      25
+#define S_PG_EPOCH_US INT64_C (946684800000000)
+#define S_TEXT_OID 25
 
 struct store {
     db_buf_t rows;          /* COPY data of the valid pending items: header, rows, trailer */
@@ -34,8 +35,8 @@ struct store {
     size_t *row_off;        /* where each row starts in rows; row_off[n]: the trailer */
     wire_outcome_t *staged; /* outcomes read back before COMMIT, per row */
     size_t row_cap;
-    size_t row_count;       /* rows in this store_write */
-    db_idle_fn *idle;       /* for the write in progress */
+    size_t row_count; /* rows in this store_write */
+    db_idle_fn *idle; /* for the write in progress */
     void *idle_arg;
     store_stats_t stats;
 };
@@ -73,7 +74,7 @@ store_stats (store_t *self)
 int
 store_prepare (store_t *self, PGconn *conn)
 {
-    (void) self;
+    (void)self;
     char err[512];
     if (db_command (conn, "SELECT parley.ingest_prepare()", err, sizeof err) != DB_OK) {
         log_error ("store", "could not prepare the session", "err=\"%s\"", err);
@@ -96,31 +97,31 @@ s_reserve_rows (store_t *self, size_t count)
 static void
 s_int16 (db_buf_t *buf, int16_t v)
 {
-    uint16_t u = (uint16_t) v;
-    char b[2] = {(char) (u >> 8), (char) u};
+    uint16_t u = (uint16_t)v;
+    char b[2] = { (char)(u >> 8), (char)u };
     db_buf_put (buf, b, sizeof b);
 }
 
 static void
 s_int32 (db_buf_t *buf, int32_t v)
 {
-    uint32_t u = (uint32_t) v;
-    char b[4] = {(char) (u >> 24), (char) (u >> 16), (char) (u >> 8), (char) u};
+    uint32_t u = (uint32_t)v;
+    char b[4] = { (char)(u >> 24), (char)(u >> 16), (char)(u >> 8), (char)u };
     db_buf_put (buf, b, sizeof b);
 }
 
 static void
 s_int64 (db_buf_t *buf, int64_t v)
 {
-    s_int32 (buf, (int32_t) (uint32_t) ((uint64_t) v >> 32));
-    s_int32 (buf, (int32_t) (uint32_t) (uint64_t) v);
+    s_int32 (buf, (int32_t)(uint32_t)((uint64_t)v >> 32));
+    s_int32 (buf, (int32_t)(uint32_t)(uint64_t)v);
 }
 
 /* A field: its length, then its bytes; NULL is length -1. */
 static void
 s_field (db_buf_t *buf, const char *bytes, size_t len)
 {
-    s_int32 (buf, (int32_t) len);
+    s_int32 (buf, (int32_t)len);
     db_buf_put (buf, bytes, len);
 }
 
@@ -147,7 +148,7 @@ s_uuid (db_buf_t *buf, const char *text)
     for (const char *c = text; *c && n < sizeof bytes; c++) {
         if (*c == '-')
             continue;
-        bytes[n++] = (char) (s_hex (c[0]) << 4 | s_hex (c[1]));
+        bytes[n++] = (char)(s_hex (c[0]) << 4 | s_hex (c[1]));
         c++;
     }
     s_field (buf, bytes, sizeof bytes);
@@ -156,7 +157,7 @@ s_uuid (db_buf_t *buf, const char *text)
 static int
 s_strcmp (const void *a, const void *b)
 {
-    return strcmp (*(char *const *) a, *(char *const *) b);
+    return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 /* Topics are a set: stored sorted, so that the same topics in another order compare equal
@@ -174,13 +175,13 @@ s_topics (db_buf_t *buf, const event_t *ev)
     s_int32 (buf, 0);
     s_int32 (buf, S_TEXT_OID);
     if (ev->topic_count) {
-        s_int32 (buf, (int32_t) ev->topic_count);
+        s_int32 (buf, (int32_t)ev->topic_count);
         s_int32 (buf, 1);
     }
     for (size_t i = 0; i < ev->topic_count; i++)
         s_text (buf, sorted[i]);
-    uint32_t len = (uint32_t) (buf->len - lenpos - 4);
-    char b[4] = {(char) (len >> 24), (char) (len >> 16), (char) (len >> 8), (char) len};
+    uint32_t len = (uint32_t)(buf->len - lenpos - 4);
+    char b[4] = { (char)(len >> 24), (char)(len >> 16), (char)(len >> 8), (char)len };
     memcpy (buf->data + lenpos, b, sizeof b);
 }
 
@@ -210,7 +211,7 @@ s_append_row (db_buf_t *buf, const event_t *ev, const char *line, size_t len)
         s_text (buf, event_format_name (ev->format));
         if (ev->stance_known) {
             s_int32 (buf, 2);
-            s_int16 (buf, (int16_t) ev->stance);
+            s_int16 (buf, (int16_t)ev->stance);
         } else {
             s_int32 (buf, -1);
         }
@@ -232,7 +233,12 @@ s_rollback (PGconn *conn)
 /* Rows [lo, hi) in one transaction. Outcomes are staged and become final only once
    COMMIT has succeeded. */
 static db_status_t
-s_transaction (store_t *self, PGconn *conn, store_item_t *items, size_t lo, size_t hi, char *err,
+s_transaction (store_t *self,
+               PGconn *conn,
+               store_item_t *items,
+               size_t lo,
+               size_t hi,
+               char *err,
                size_t errlen)
 {
     /* READ COMMITTED whatever the database's default: each statement of ingest_batch must
@@ -247,24 +253,29 @@ s_transaction (store_t *self, PGconn *conn, store_item_t *items, size_t lo, size
     if (lo > 0 || hi < self->row_count) {
         db_buf_reset (&self->part);
         db_buf_put (&self->part, s_copy_header, sizeof s_copy_header);
-        db_buf_put (&self->part, self->rows.data + self->row_off[lo],
-                    self->row_off[hi] - self->row_off[lo]);
+        db_buf_put (
+          &self->part, self->rows.data + self->row_off[lo], self->row_off[hi] - self->row_off[lo]);
         db_buf_put (&self->part, s_copy_trailer, sizeof s_copy_trailer);
         data = &self->part;
     }
-    st = db_copy_in_idle (conn, STORE_COPY_SQL, data->data, data->len, self->idle, self->idle_arg,
-                          err, errlen);
+    st = db_copy_in_idle (
+      conn, STORE_COPY_SQL, data->data, data->len, self->idle, self->idle_arg, err, errlen);
     if (st != DB_OK)
         goto fail;
-    PGresult *res = db_query_idle (conn, "SELECT ord, outcome, reason FROM parley.ingest_batch()",
-                                   self->idle, self->idle_arg, &st, err, errlen);
+    PGresult *res = db_query_idle (conn,
+                                   "SELECT ord, outcome, reason FROM parley.ingest_batch()",
+                                   self->idle,
+                                   self->idle_arg,
+                                   &st,
+                                   err,
+                                   errlen);
     if (!res)
         goto fail;
-    size_t n = (size_t) PQntuples (res);
+    size_t n = (size_t)PQntuples (res);
     bool seen_all = n == hi - lo;
     for (size_t r = 0; seen_all && r < n; r++) {
-        size_t ord = strtoull (PQgetvalue (res, (int) r, 0), NULL, 10);
-        const char *outcome = PQgetvalue (res, (int) r, 1);
+        size_t ord = strtoull (PQgetvalue (res, (int)r, 0), NULL, 10);
+        const char *outcome = PQgetvalue (res, (int)r, 1);
         if (ord < lo || ord >= hi) {
             seen_all = false;
             break;
@@ -277,13 +288,14 @@ s_transaction (store_t *self, PGconn *conn, store_item_t *items, size_t lo, size
             o->verdict = WIRE_DUPLICATE;
         else {
             o->verdict = WIRE_REJECTED;
-            reject_set (&o->why, "event_id", "%s", PQgetvalue (res, (int) r, 2));
+            reject_set (&o->why, "event_id", "%s", PQgetvalue (res, (int)r, 2));
         }
     }
     PQclear (res);
     if (!seen_all) {
         /* Not the data's fault: a schema that does not match this collector. */
-        snprintf (err, errlen, "parley.ingest_batch() returned %zu outcomes for %zu events", n, hi - lo);
+        snprintf (
+          err, errlen, "parley.ingest_batch() returned %zu outcomes for %zu events", n, hi - lo);
         st = DB_RETRY;
         goto fail;
     }
@@ -310,8 +322,11 @@ s_write_range (store_t *self, PGconn *conn, store_item_t *items, size_t lo, size
     if (st == DB_OK)
         return STORE_OK;
     if (st == DB_RETRY) {
-        log_warn ("store", "database write failed, nothing acknowledged", "events=%zu err=\"%s\"",
-                  hi - lo, err);
+        log_warn ("store",
+                  "database write failed, nothing acknowledged",
+                  "events=%zu err=\"%s\"",
+                  hi - lo,
+                  err);
         return STORE_RETRY;
     }
     if (hi - lo == 1) {
@@ -326,8 +341,8 @@ s_write_range (store_t *self, PGconn *conn, store_item_t *items, size_t lo, size
     /* Isolate the refused event: each half in its own transaction. The first half commits
        before the second is tried, so "the first occurrence wins" still holds. */
     self->stats.splits++;
-    log_debug ("store", "splitting batch to isolate a refused event", "events=%zu err=\"%s\"",
-               hi - lo, err);
+    log_debug (
+      "store", "splitting batch to isolate a refused event", "events=%zu err=\"%s\"", hi - lo, err);
     size_t mid = lo + (hi - lo) / 2;
     if (s_write_range (self, conn, items, lo, mid) != STORE_OK)
         return STORE_RETRY;
@@ -356,8 +371,13 @@ store_stage (store_item_t *items, size_t count, db_buf_t *rows, int64_t now_us)
 }
 
 store_status_t
-store_write (store_t *self, PGconn *conn, store_item_t *items, size_t count, const db_buf_t *rows,
-             db_idle_fn *idle, void *idle_arg)
+store_write (store_t *self,
+             PGconn *conn,
+             store_item_t *items,
+             size_t count,
+             const db_buf_t *rows,
+             db_idle_fn *idle,
+             void *idle_arg)
 {
     s_reserve_rows (self, count);
     db_buf_reset (&self->rows);
@@ -371,7 +391,7 @@ store_write (store_t *self, PGconn *conn, store_item_t *items, size_t count, con
         self->row_item[nrows] = i;
         s_int16 (&self->rows, STORE_COPY_FIELDS);
         s_int32 (&self->rows, 4);
-        s_int32 (&self->rows, (int32_t) nrows);
+        s_int32 (&self->rows, (int32_t)nrows);
         db_buf_put (&self->rows, rows->data + item->row_off, item->row_len);
         nrows++;
     }

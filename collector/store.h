@@ -28,24 +28,24 @@
 typedef struct {
     const char *line; /* the event's JSON text; borrowed (e.g. a frame's data) */
     size_t len;
-    bool done;        /* outcome is final: committed, or rejected without the database */
+    bool done; /* outcome is final: committed, or rejected without the database */
     wire_outcome_t outcome;
-    size_t row_off;   /* store_stage: where its staging row is in the rows buffer */
+    size_t row_off; /* store_stage: where its staging row is in the rows buffer */
     size_t row_len;
 } store_item_t;
 
 typedef enum {
-    STORE_OK = 0,     /* every item is done */
-    STORE_RETRY = -1  /* the database failed in a way that is not the data's fault: some
-                         items may be done (their transactions committed), the others are
-                         not; reconnect, back off and call store_write again with the same
-                         items */
+    STORE_OK = 0,    /* every item is done */
+    STORE_RETRY = -1 /* the database failed in a way that is not the data's fault: some
+                        items may be done (their transactions committed), the others are
+                        not; reconnect, back off and call store_write again with the same
+                        items */
 } store_status_t;
 
 typedef struct {
-    uint64_t transactions;  /* committed */
-    uint64_t splits;        /* batches split to isolate a refused event */
-    uint64_t db_refused;    /* events rejected with the database's reason */
+    uint64_t transactions; /* committed */
+    uint64_t splits;       /* batches split to isolate a refused event */
+    uint64_t db_refused;   /* events rejected with the database's reason */
 } store_stats_t;
 
 typedef struct store store_t;
@@ -69,8 +69,13 @@ void store_stage (store_item_t *items, size_t count, db_buf_t *rows, int64_t now
    them). idle, if not NULL, is called while the database works (see db_idle_fn). Returns
    STORE_OK when every item has its outcome, STORE_RETRY otherwise (see above; the failure
    is logged). */
-store_status_t store_write (store_t *self, PGconn *conn, store_item_t *items, size_t count,
-                            const db_buf_t *rows, db_idle_fn *idle, void *idle_arg) PARLEY_MUST_CHECK;
+store_status_t store_write (store_t *self,
+                            PGconn *conn,
+                            store_item_t *items,
+                            size_t count,
+                            const db_buf_t *rows,
+                            db_idle_fn *idle,
+                            void *idle_arg) PARLEY_MUST_CHECK;
 
 const store_stats_t *store_stats (store_t *self);
 

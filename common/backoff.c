@@ -11,7 +11,7 @@ backoff_init (backoff_t *self, int64_t initial_ms, int64_t max_ms)
     self->initial_ms = initial_ms > 0 ? initial_ms : 1;
     self->max_ms = max_ms >= self->initial_ms ? max_ms : self->initial_ms;
     self->ceiling_ms = 0;
-    self->rng = ((uint64_t) ts.tv_nsec << 20) ^ (uint64_t) getpid () ^ 0x9e3779b97f4a7c15ull;
+    self->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)getpid () ^ 0x9e3779b97f4a7c15ull;
 }
 
 static uint64_t
@@ -35,7 +35,7 @@ backoff_next (backoff_t *self)
     else
         self->ceiling_ms = self->max_ms;
     int64_t half = self->ceiling_ms / 2;
-    return half + (int64_t) (s_random (self) % (uint64_t) (self->ceiling_ms - half + 1));
+    return half + (int64_t)(s_random (self) % (uint64_t)(self->ceiling_ms - half + 1));
 }
 
 void

@@ -15,10 +15,10 @@
 extern const char parley_constituencies_csv[];
 extern const size_t parley_constituencies_csv_len;
 
-#define S_COUNT   650
+#define S_COUNT 650
 #define S_COLUMNS 7
 #define S_REGIONS_MAX 16
-#define S_HEADER  "code,name,country,region,region_code,hex_q,hex_r"
+#define S_HEADER "code,name,country,region,region_code,hex_q,hex_r"
 
 /* Built once, never freed: it lives as long as the process, like the data it comes from. */
 static constituency_t s_table[S_COUNT];
@@ -31,15 +31,15 @@ static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static void
 s_broken (const char *what, size_t row)
 {
-    fprintf (stderr, "parley: compiled-in constituency table is broken: %s (data row %zu)\n", what,
-             row);
+    fprintf (
+      stderr, "parley: compiled-in constituency table is broken: %s (data row %zu)\n", what, row);
     abort ();
 }
 
 typedef struct {
     char *fields[S_COLUMNS];
     size_t nfields;
-    size_t row;  /* data rows seen, header excluded */
+    size_t row; /* data rows seen, header excluded */
     bool header_done;
 } s_reader_t;
 
@@ -124,14 +124,14 @@ s_on_row (int terminator, void *arg)
 static int
 s_cmp_code (const void *a, const void *b)
 {
-    return strcmp (((const constituency_t *) a)->code, ((const constituency_t *) b)->code);
+    return strcmp (((const constituency_t *)a)->code, ((const constituency_t *)b)->code);
 }
 
 static int
 s_cmp_folded (const void *a, const void *b)
 {
-    const constituency_t *x = *(const constituency_t *const *) a;
-    const constituency_t *y = *(const constituency_t *const *) b;
+    const constituency_t *x = *(const constituency_t *const *)a;
+    const constituency_t *y = *(const constituency_t *const *)b;
     return strcmp (x->folded_name, y->folded_name);
 }
 
@@ -148,7 +148,7 @@ s_add_region (const constituency_t *c)
     if (s_region_count == S_REGIONS_MAX)
         s_broken ("too many regions", 0);
     s_regions[s_region_count++] =
-        (constituency_region_t) {c->region_code, c->region, c->country, 1};
+      (constituency_region_t){ c->region_code, c->region, c->country, 1 };
 }
 
 static int
@@ -164,12 +164,12 @@ static void
 s_build (void)
 {
     struct csv_parser parser;
-    s_reader_t reader = {.row = 0};
+    s_reader_t reader = { .row = 0 };
     if (csv_init (&parser, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0)
         s_broken ("csv_init failed", 0);
     size_t len = parley_constituencies_csv_len;
-    if (csv_parse (&parser, parley_constituencies_csv, len, s_on_field, s_on_row, &reader) != len
-        || csv_fini (&parser, s_on_field, s_on_row, &reader) != 0)
+    if (csv_parse (&parser, parley_constituencies_csv, len, s_on_field, s_on_row, &reader) != len ||
+        csv_fini (&parser, s_on_field, s_on_row, &reader) != 0)
         s_broken (csv_strerror (csv_error (&parser)), reader.row + 1);
     csv_free (&parser);
     if (reader.row != S_COUNT)
@@ -219,8 +219,8 @@ constituency_by_code (const char *code)
     if (len != 9)
         return NULL;
     for (size_t i = 0; i <= len; i++)
-        upper[i] = (code[i] >= 'a' && code[i] <= 'z') ? (char) (code[i] - 'a' + 'A') : code[i];
-    constituency_t key = {.code = upper};
+        upper[i] = (code[i] >= 'a' && code[i] <= 'z') ? (char)(code[i] - 'a' + 'A') : code[i];
+    constituency_t key = { .code = upper };
     return bsearch (&key, s_table, S_COUNT, sizeof s_table[0], s_cmp_code);
 }
 
@@ -229,10 +229,10 @@ constituency_by_name (const char *name)
 {
     s_init ();
     char *folded = fold_name (name);
-    constituency_t key = {.folded_name = folded};
+    constituency_t key = { .folded_name = folded };
     const constituency_t *keyp = &key;
     const constituency_t **hit =
-        bsearch (&keyp, s_by_name, S_COUNT, sizeof s_by_name[0], s_cmp_folded);
+      bsearch (&keyp, s_by_name, S_COUNT, sizeof s_by_name[0], s_cmp_folded);
     free (folded);
     return hit ? *hit : NULL;
 }
@@ -301,9 +301,9 @@ s_word_cost (const char *w, size_t n, const char *name)
 
 typedef struct {
     const constituency_t *c;
-    int cls;        /* 0: every word matched; 1: the whole text is close */
-    size_t words;   /* sum of word costs (class 0) */
-    size_t whole;   /* edit distance of the whole folded texts */
+    int cls;      /* 0: every word matched; 1: the whole text is close */
+    size_t words; /* sum of word costs (class 0) */
+    size_t whole; /* edit distance of the whole folded texts */
 } s_candidate_t;
 
 static int
@@ -335,7 +335,7 @@ s_score (const char *q, const constituency_t *c, s_candidate_t *out)
     size_t allowed = qlen / 3 > 2 ? qlen / 3 : 2;
     if (!all && whole > allowed)
         return false;
-    *out = (s_candidate_t) {c, all ? 0 : 1, all ? words : 0, whole};
+    *out = (s_candidate_t){ c, all ? 0 : 1, all ? words : 0, whole };
     return true;
 }
 

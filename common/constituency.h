@@ -36,10 +36,10 @@ size_t constituency_suggest (const char *name, const constituency_t **out, size_
 
 /* A region: an ONS region in England, the nation elsewhere (12 in all). */
 typedef struct {
-    const char *code;        /* GSS code, e.g. "E12000008" */
-    const char *name;        /* e.g. "South East", "Wales" */
+    const char *code; /* GSS code, e.g. "E12000008" */
+    const char *name; /* e.g. "South East", "Wales" */
     const char *country;
-    size_t constituencies;   /* how many constituencies it has */
+    size_t constituencies; /* how many constituencies it has */
 } constituency_region_t;
 
 /* Number of regions and the i-th, sorted by code. */

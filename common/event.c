@@ -28,15 +28,14 @@ s_quote (s_shown_t *out, const char *text, size_t len)
     size_t keep = utf8_prefix (text, len, S_QUOTE_MAX), o = 0;
     out->text[o++] = '"';
     for (size_t i = 0; i < keep; i++) {
-        unsigned char c = (unsigned char) text[i];
+        unsigned char c = (unsigned char)text[i];
         if (c == '"' || c == '\\') {
             out->text[o++] = '\\';
-            out->text[o++] = (char) c;
-        }
-        else if (c < 0x20 || c == 0x7f)
-            o += (size_t) snprintf (out->text + o, 7, "\\u%04x", c);
+            out->text[o++] = (char)c;
+        } else if (c < 0x20 || c == 0x7f)
+            o += (size_t)snprintf (out->text + o, 7, "\\u%04x", c);
         else
-            out->text[o++] = (char) c;
+            out->text[o++] = (char)c;
     }
     out->text[o++] = '"';
     if (keep < len) {
@@ -50,33 +49,33 @@ static void
 s_show (s_shown_t *out, const json_t *v)
 {
     switch (json_typeof (v)) {
-    case JSON_STRING:
-        s_quote (out, json_string_value (v), json_string_length (v));
-        break;
-    case JSON_INTEGER:
-        snprintf (out->text, sizeof out->text, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
-        break;
-    case JSON_REAL:
-        snprintf (out->text, sizeof out->text, "%.15g", json_real_value (v));
-        /* 2.0 must not read as the integer 2 in "must be an integer (got 2.0)". */
-        if (!strpbrk (out->text, ".eEni"))
-            strcat (out->text, ".0");
-        break;
-    case JSON_TRUE:
-        strcpy (out->text, "true");
-        break;
-    case JSON_FALSE:
-        strcpy (out->text, "false");
-        break;
-    case JSON_NULL:
-        strcpy (out->text, "null");
-        break;
-    case JSON_OBJECT:
-        strcpy (out->text, "an object");
-        break;
-    case JSON_ARRAY:
-        strcpy (out->text, "an array");
-        break;
+        case JSON_STRING:
+            s_quote (out, json_string_value (v), json_string_length (v));
+            break;
+        case JSON_INTEGER:
+            snprintf (out->text, sizeof out->text, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
+            break;
+        case JSON_REAL:
+            snprintf (out->text, sizeof out->text, "%.15g", json_real_value (v));
+            /* 2.0 must not read as the integer 2 in "must be an integer (got 2.0)". */
+            if (!strpbrk (out->text, ".eEni"))
+                strcat (out->text, ".0");
+            break;
+        case JSON_TRUE:
+            strcpy (out->text, "true");
+            break;
+        case JSON_FALSE:
+            strcpy (out->text, "false");
+            break;
+        case JSON_NULL:
+            strcpy (out->text, "null");
+            break;
+        case JSON_OBJECT:
+            strcpy (out->text, "an object");
+            break;
+        case JSON_ARRAY:
+            strcpy (out->text, "an array");
+            break;
     }
 }
 
@@ -94,7 +93,11 @@ s_type_error (reject_t *why, const char *field, const char *expected, const json
    optional member, null counts as absent), -1 with *why set when missing but required or
    not a string. */
 static int
-s_string (const json_t *obj, const char *key, const char *field, bool required, const json_t **out,
+s_string (const json_t *obj,
+          const char *key,
+          const char *field,
+          bool required,
+          const json_t **out,
           reject_t *why)
 {
     const json_t *v = json_object_get (obj, key);
@@ -128,29 +131,33 @@ s_object (const json_t *root, const char *key, const json_t **out, reject_t *why
 
 /* ---- names of enumerated values ---------------------------------------------------- */
 
-static const char *const s_type_names[] = {"conversation.reported", "conversation.amended",
-                                           "conversation.withdrawn"};
-static const char *const s_role_names[] = {"mp", "councillor", "peer", "mayor", "official",
-                                           "opinion_former"};
-static const char *const s_format_names[] = {"meeting", "site_visit", "call", "event",
-                                             "correspondence"};
+static const char *const s_type_names[] = { "conversation.reported",
+                                            "conversation.amended",
+                                            "conversation.withdrawn" };
+static const char *const s_role_names[] = { "mp",    "councillor", "peer",
+                                            "mayor", "official",   "opinion_former" };
+static const char *const s_format_names[] = { "meeting",
+                                              "site_visit",
+                                              "call",
+                                              "event",
+                                              "correspondence" };
 
 const char *
 event_type_name (event_type_t type)
 {
-    return (unsigned) type < 3 ? s_type_names[type] : "?";
+    return (unsigned)type < 3 ? s_type_names[type] : "?";
 }
 
 const char *
 event_role_name (stakeholder_role_t role)
 {
-    return (unsigned) role < 6 ? s_role_names[role] : "?";
+    return (unsigned)role < 6 ? s_role_names[role] : "?";
 }
 
 const char *
 event_format_name (event_format_t format)
 {
-    return (unsigned) format < 5 ? s_format_names[format] : "?";
+    return (unsigned)format < 5 ? s_format_names[format] : "?";
 }
 
 /* Index of text in names[0..n), or -1. Exact and case-sensitive, as the values are
@@ -170,7 +177,7 @@ event_now_us (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * RFC3339_US_PER_SEC + ts.tv_nsec / 1000;
+    return (int64_t)ts.tv_sec * RFC3339_US_PER_SEC + ts.tv_nsec / 1000;
 }
 
 /* ---- one check per field, in the order of the v1 table ------------------------------ */
@@ -197,14 +204,16 @@ s_check_type (event_t *ev, const json_t *root, reject_t *why)
         return -1;
     int i = s_lookup (s_type_names, 3, v);
     if (i >= 0) {
-        ev->type = (event_type_t) i;
+        ev->type = (event_type_t)i;
         return 0;
     }
     s_shown_t shown;
     s_show (&shown, v);
-    reject_set (why, "type",
+    reject_set (why,
+                "type",
                 "%s is not an event type (conversation.reported, conversation.amended or "
-                "conversation.withdrawn)", shown.text);
+                "conversation.withdrawn)",
+                shown.text);
     return -1;
 }
 
@@ -217,20 +226,22 @@ s_instant_error (rfc3339_status_t rc, const json_t *v, reject_t *why)
     s_shown_t shown;
     s_show (&shown, v);
     switch (rc) {
-    case RFC3339_BAD_DATE:
-        reject_set (why, "reported_at", "%.10s is not a calendar date", t);
-        break;
-    case RFC3339_BAD_TIME:
-        reject_set (why, "reported_at", "%.8s is not a time of day", t + 11);
-        break;
-    case RFC3339_BAD_OFFSET:
-        reject_set (why, "reported_at", "%s is not a UTC offset (at most ±23:59)", t + len - 6);
-        break;
-    default:
-        reject_set (why, "reported_at",
-                    "%s is not an RFC 3339 date-time with a time zone (e.g. 2026-03-01T10:00:00Z)",
-                    shown.text);
-        break;
+        case RFC3339_BAD_DATE:
+            reject_set (why, "reported_at", "%.10s is not a calendar date", t);
+            break;
+        case RFC3339_BAD_TIME:
+            reject_set (why, "reported_at", "%.8s is not a time of day", t + 11);
+            break;
+        case RFC3339_BAD_OFFSET:
+            reject_set (why, "reported_at", "%s is not a UTC offset (at most ±23:59)", t + len - 6);
+            break;
+        default:
+            reject_set (
+              why,
+              "reported_at",
+              "%s is not an RFC 3339 date-time with a time zone (e.g. 2026-03-01T10:00:00Z)",
+              shown.text);
+            break;
     }
     return -1;
 }
@@ -241,8 +252,8 @@ s_check_reported_at (event_t *ev, const json_t *root, int64_t now_us, reject_t *
     const json_t *v = NULL;
     if (s_string (root, "reported_at", "reported_at", true, &v, why) < 0)
         return -1;
-    rfc3339_status_t rc = rfc3339_parse_instant (json_string_value (v), json_string_length (v),
-                                                 &ev->reported_at_us);
+    rfc3339_status_t rc =
+      rfc3339_parse_instant (json_string_value (v), json_string_length (v), &ev->reported_at_us);
     if (rc != RFC3339_OK)
         return s_instant_error (rc, v, why);
     /* The one place the checker's clock matters: an instant far in the future would win
@@ -250,9 +261,11 @@ s_check_reported_at (event_t *ev, const json_t *root, int64_t now_us, reject_t *
     if (ev->reported_at_us > now_us + RFC3339_US_PER_DAY) {
         char now_text[RFC3339_INSTANT_LEN + 1];
         rfc3339_format_instant (now_us, now_text);
-        reject_set (why, "reported_at",
+        reject_set (why,
+                    "reported_at",
                     "%s is more than one day ahead of this checker's clock (%s)",
-                    json_string_value (v), now_text);
+                    json_string_value (v),
+                    now_text);
         return -1;
     }
     return 0;
@@ -268,14 +281,14 @@ s_check_occurred_on (event_t *ev, const json_t *root, reject_t *why)
     s_shown_t shown;
     s_show (&shown, v);
     switch (rfc3339_parse_date (t, json_string_length (v), &ev->occurred_on)) {
-    case RFC3339_OK:
-        break;
-    case RFC3339_BAD_DATE:
-        reject_set (why, "occurred_on", "%s is not a calendar date", t);
-        return -1;
-    default:
-        reject_set (why, "occurred_on", "%s is not a date in the form YYYY-MM-DD", shown.text);
-        return -1;
+        case RFC3339_OK:
+            break;
+        case RFC3339_BAD_DATE:
+            reject_set (why, "occurred_on", "%s is not a calendar date", t);
+            return -1;
+        default:
+            reject_set (why, "occurred_on", "%s is not a date in the form YYYY-MM-DD", shown.text);
+            return -1;
     }
     if (ev->occurred_on < rfc3339_days_from_civil (2000, 1, 1)) {
         reject_set (why, "occurred_on", "%s is before 2000-01-01", t);
@@ -285,8 +298,8 @@ s_check_occurred_on (event_t *ev, const json_t *root, reject_t *why)
     if (ev->occurred_on > reported_day + 1) {
         char day[RFC3339_DATE_LEN + 1];
         rfc3339_format_date (reported_day, day);
-        reject_set (why, "occurred_on", "%s is more than one day after reported_at (%s UTC)", t,
-                    day);
+        reject_set (
+          why, "occurred_on", "%s is more than one day after reported_at (%s UTC)", t, day);
         return -1;
     }
     return 0;
@@ -294,7 +307,11 @@ s_check_occurred_on (event_t *ev, const json_t *root, reject_t *why)
 
 /* An optional string of at most max bytes, copied to *out (NULL when absent). */
 static int
-s_optional_text (const json_t *obj, const char *key, const char *field, size_t max, char **out,
+s_optional_text (const json_t *obj,
+                 const char *key,
+                 const char *field,
+                 size_t max,
+                 char **out,
                  reject_t *why)
 {
     const json_t *v = NULL;
@@ -328,24 +345,26 @@ static int
 s_check_association (event_t *ev, const json_t *root, reject_t *why)
 {
     const json_t *assoc = NULL, *v = NULL;
-    if (s_object (root, "association", &assoc, why) < 0
-        || s_string (assoc, "id", "association.id", true, &v, why) < 0)
+    if (s_object (root, "association", &assoc, why) < 0 ||
+        s_string (assoc, "id", "association.id", true, &v, why) < 0)
         return -1;
     const char *t = json_string_value (v);
     size_t len = json_string_length (v);
     if (!s_is_assoc_id (t, len)) {
         s_shown_t shown;
         s_show (&shown, v);
-        reject_set (why, "association.id",
+        reject_set (why,
+                    "association.id",
                     "%s is not an association id (1 to 32 letters, digits, '.', '_' or '-', "
-                    "starting with a letter or digit)", shown.text);
+                    "starting with a letter or digit)",
+                    shown.text);
         return -1;
     }
     for (size_t i = 0; i < len; i++)
-        ev->association_id[i] = (t[i] >= 'a' && t[i] <= 'z') ? (char) (t[i] - 'a' + 'A') : t[i];
+        ev->association_id[i] = (t[i] >= 'a' && t[i] <= 'z') ? (char)(t[i] - 'a' + 'A') : t[i];
     ev->association_id[len] = '\0';
-    return s_optional_text (assoc, "name", "association.name", EVENT_ASSOC_NAME_MAX,
-                            &ev->association_name, why);
+    return s_optional_text (
+      assoc, "name", "association.name", EVENT_ASSOC_NAME_MAX, &ev->association_name, why);
 }
 
 static int
@@ -357,8 +376,8 @@ s_check_constituency (event_t *ev, const json_t *root, reject_t *why)
         return -1;
     }
     if (!json_is_object (obj))
-        return s_type_error (why, "constituency", "must be an object with a code and/or a name",
-                             obj);
+        return s_type_error (
+          why, "constituency", "must be an object with a code and/or a name", obj);
     int has_code = s_string (obj, "code", "constituency.code", false, &code, why);
     if (has_code < 0)
         return -1;
@@ -375,7 +394,9 @@ s_check_constituency (event_t *ev, const json_t *root, reject_t *why)
         s_show (&code_shown, code);
         by_code = constituency_by_code (json_string_value (code));
         if (!by_code) {
-            reject_set (why, "constituency.code", "%s is not a 2024 Westminster constituency code",
+            reject_set (why,
+                        "constituency.code",
+                        "%s is not a 2024 Westminster constituency code",
                         code_shown.text);
             return -1;
         }
@@ -384,14 +405,22 @@ s_check_constituency (event_t *ev, const json_t *root, reject_t *why)
         s_show (&name_shown, name);
         by_name = constituency_by_name (json_string_value (name));
         if (!by_name) {
-            reject_set (why, "constituency.name",
-                        "%s is not the name of a 2024 Westminster constituency", name_shown.text);
+            reject_set (why,
+                        "constituency.name",
+                        "%s is not the name of a 2024 Westminster constituency",
+                        name_shown.text);
             return -1;
         }
     }
     if (by_code && by_name && by_code != by_name) {
-        reject_set (why, "constituency", "code %s is %s but name %s is %s (%s)", code_shown.text,
-                    by_code->name, name_shown.text, by_name->name, by_name->code);
+        reject_set (why,
+                    "constituency",
+                    "code %s is %s but name %s is %s (%s)",
+                    code_shown.text,
+                    by_code->name,
+                    name_shown.text,
+                    by_name->name,
+                    by_name->code);
         return -1;
     }
     ev->constituency = by_code ? by_code : by_name;
@@ -402,19 +431,21 @@ static int
 s_check_stakeholder (event_t *ev, const json_t *root, reject_t *why)
 {
     const json_t *sh = NULL, *role = NULL, *name = NULL;
-    if (s_object (root, "stakeholder", &sh, why) < 0
-        || s_string (sh, "role", "stakeholder.role", true, &role, why) < 0)
+    if (s_object (root, "stakeholder", &sh, why) < 0 ||
+        s_string (sh, "role", "stakeholder.role", true, &role, why) < 0)
         return -1;
     int i = s_lookup (s_role_names, 6, role);
     if (i < 0) {
         s_shown_t shown;
         s_show (&shown, role);
-        reject_set (why, "stakeholder.role",
+        reject_set (why,
+                    "stakeholder.role",
                     "%s is not a stakeholder role (mp, councillor, peer, mayor, official or "
-                    "opinion_former)", shown.text);
+                    "opinion_former)",
+                    shown.text);
         return -1;
     }
-    ev->role = (stakeholder_role_t) i;
+    ev->role = (stakeholder_role_t)i;
     if (s_string (sh, "name", "stakeholder.name", true, &name, why) < 0)
         return -1;
     size_t len = json_string_length (name);
@@ -426,9 +457,11 @@ s_check_stakeholder (event_t *ev, const json_t *root, reject_t *why)
     if (ev->person_key[0] == '\0') {
         s_shown_t shown;
         s_show (&shown, name);
-        reject_set (why, "stakeholder.name",
+        reject_set (why,
+                    "stakeholder.name",
                     "%s has an empty person key (nothing is left once titles such as mr, cllr "
-                    "or mp are removed)", shown.text);
+                    "or mp are removed)",
+                    shown.text);
         return -1;
     }
     ev->stakeholder_name = xstrndup (json_string_value (name), len);
@@ -444,12 +477,13 @@ s_check_format (event_t *ev, const json_t *root, reject_t *why)
         return rc;
     int i = s_lookup (s_format_names, 5, v);
     if (i >= 0) {
-        ev->format = (event_format_t) i;
+        ev->format = (event_format_t)i;
         return 0;
     }
     s_shown_t shown;
     s_show (&shown, v);
-    reject_set (why, "format",
+    reject_set (why,
+                "format",
                 "%s is not a format (meeting, site_visit, call, event or correspondence)",
                 shown.text);
     return -1;
@@ -464,7 +498,7 @@ s_check_stance (event_t *ev, const json_t *root, reject_t *why)
     if (!json_is_integer (v) || json_integer_value (v) < -2 || json_integer_value (v) > 2)
         return s_type_error (why, "stance", "must be an integer from -2 to 2", v);
     ev->stance_known = true;
-    ev->stance = (int) json_integer_value (v);
+    ev->stance = (int)json_integer_value (v);
     return 0;
 }
 
@@ -505,9 +539,12 @@ s_check_topics (event_t *ev, const json_t *root, reject_t *why)
         if (!s_is_topic (json_string_value (t), json_string_length (t))) {
             s_shown_t shown;
             s_show (&shown, t);
-            reject_set (why, "topics",
+            reject_set (why,
+                        "topics",
                         "topic %zu (%s) is not a topic name (1 to 40 of a-z, 0-9 and _, "
-                        "starting with a letter or digit)", i + 1, shown.text);
+                        "starting with a letter or digit)",
+                        i + 1,
+                        shown.text);
             return -1;
         }
     }
@@ -545,7 +582,7 @@ s_duplicate_key (const json_error_t *err, reject_t *why)
     const char *near = strstr (err->text, "near '");
     size_t len = near ? strlen (near + 6) : 0;
     if (len > 0 && near[6 + len - 1] == '\'')
-        reject_set (why, "", "line has the key %.*s twice", (int) (len - 1), near + 6);
+        reject_set (why, "", "line has the key %.*s twice", (int)(len - 1), near + 6);
     else
         reject_set (why, "", "line has a duplicate key");
 }
@@ -568,11 +605,14 @@ s_load_error (const char *line, size_t len, const json_error_t *err, reject_t *w
     size_t bad = utf8_invalid_offset (line, len);
     const char *nul = memchr (line, '\0', len);
     if (bad < len)
-        reject_set (why, "", "line is not valid UTF-8 (byte 0x%02X at offset %zu)",
-                    (unsigned char) line[bad], bad);
+        reject_set (why,
+                    "",
+                    "line is not valid UTF-8 (byte 0x%02X at offset %zu)",
+                    (unsigned char)line[bad],
+                    bad);
     else if (nul)
         /* jansson stops at a NUL byte and calls it "end of file". */
-        reject_set (why, "", "line has a NUL byte (at offset %zu)", (size_t) (nul - line));
+        reject_set (why, "", "line has a NUL byte (at offset %zu)", (size_t)(nul - line));
     else if (json_error_code (err) == json_error_duplicate_key)
         s_duplicate_key (err, why);
     else if (s_is_blank (line, len))
@@ -580,7 +620,8 @@ s_load_error (const char *line, size_t len, const json_error_t *err, reject_t *w
     else if (json_error_code (err) == json_error_null_character)
         /* jansson's own text names its JSON_ALLOW_NUL flag, which means nothing to a feed's
            owner. */
-        reject_set (why, "",
+        reject_set (why,
+                    "",
                     "line is not valid JSON: \\u0000 is not allowed in a string (at offset %d)",
                     err->position);
     else
@@ -615,18 +656,18 @@ s_load_line (const char *line, size_t len, reject_t *why)
 static int
 s_check_fields (event_t *ev, const json_t *root, int64_t now_us, reject_t *why)
 {
-    if (s_check_event_id (ev, root, why) < 0 || s_check_type (ev, root, why) < 0
-        || s_check_reported_at (ev, root, now_us, why) < 0
-        || s_check_occurred_on (ev, root, why) < 0 || s_check_association (ev, root, why) < 0
-        || s_check_constituency (ev, root, why) < 0 || s_check_stakeholder (ev, root, why) < 0)
+    if (s_check_event_id (ev, root, why) < 0 || s_check_type (ev, root, why) < 0 ||
+        s_check_reported_at (ev, root, now_us, why) < 0 ||
+        s_check_occurred_on (ev, root, why) < 0 || s_check_association (ev, root, why) < 0 ||
+        s_check_constituency (ev, root, why) < 0 || s_check_stakeholder (ev, root, why) < 0)
         return -1;
     /* A withdrawal only names the conversation: whatever attributes it carries are
        ignored, not validated, so a feed can withdraw with a copy of the old record. */
     if (ev->type == EVENT_WITHDRAWN)
         return 0;
-    if (s_check_format (ev, root, why) < 0 || s_check_stance (ev, root, why) < 0
-        || s_check_topics (ev, root, why) < 0 || s_check_follow_up (ev, root, why) < 0
-        || s_optional_text (root, "notes", "notes", EVENT_NOTES_MAX, &ev->notes, why) < 0)
+    if (s_check_format (ev, root, why) < 0 || s_check_stance (ev, root, why) < 0 ||
+        s_check_topics (ev, root, why) < 0 || s_check_follow_up (ev, root, why) < 0 ||
+        s_optional_text (root, "notes", "notes", EVENT_NOTES_MAX, &ev->notes, why) < 0)
         return -1;
     return 0;
 }

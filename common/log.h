@@ -20,11 +20,23 @@ int log_set_level (const char *name) PARLEY_MUST_CHECK;
 void log_set_program (const char *name);
 
 void log_write (log_level_t level, const char *comp, const char *msg, const char *kv_format, ...)
-    PARLEY_PRINTF (4, 5);
+  PARLEY_PRINTF (4, 5);
 
-#define log_debug(comp, msg, ...) do { if (log_threshold <= LOG_LEVEL_DEBUG) log_write (LOG_LEVEL_DEBUG, comp, msg, __VA_ARGS__); } while (0)
-#define log_info(comp, msg, ...)  do { if (log_threshold <= LOG_LEVEL_INFO)  log_write (LOG_LEVEL_INFO,  comp, msg, __VA_ARGS__); } while (0)
-#define log_warn(comp, msg, ...)  do { if (log_threshold <= LOG_LEVEL_WARN)  log_write (LOG_LEVEL_WARN,  comp, msg, __VA_ARGS__); } while (0)
+#define log_debug(comp, msg, ...)                                                                  \
+    do {                                                                                           \
+        if (log_threshold <= LOG_LEVEL_DEBUG)                                                      \
+            log_write (LOG_LEVEL_DEBUG, comp, msg, __VA_ARGS__);                                   \
+    } while (0)
+#define log_info(comp, msg, ...)                                                                   \
+    do {                                                                                           \
+        if (log_threshold <= LOG_LEVEL_INFO)                                                       \
+            log_write (LOG_LEVEL_INFO, comp, msg, __VA_ARGS__);                                    \
+    } while (0)
+#define log_warn(comp, msg, ...)                                                                   \
+    do {                                                                                           \
+        if (log_threshold <= LOG_LEVEL_WARN)                                                       \
+            log_write (LOG_LEVEL_WARN, comp, msg, __VA_ARGS__);                                    \
+    } while (0)
 #define log_error(comp, msg, ...) log_write (LOG_LEVEL_ERROR, comp, msg, __VA_ARGS__)
 
 #endif

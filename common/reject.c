@@ -50,12 +50,15 @@ s_string_lossy (const char *text)
 }
 
 char *
-reject_to_json (const reject_t *why, const char *source, uint64_t line, const char *input,
+reject_to_json (const reject_t *why,
+                const char *source,
+                uint64_t line,
+                const char *input,
                 size_t input_len)
 {
     json_t *obj = json_object ();
     json_object_set_new (obj, "source", source ? s_string_lossy (source) : json_null ());
-    json_object_set_new (obj, "line", json_integer ((json_int_t) line));
+    json_object_set_new (obj, "line", json_integer ((json_int_t)line));
     json_object_set_new (obj, "field", s_string_lossy (why->field));
     json_object_set_new (obj, "reason", s_string_lossy (why->reason));
     /* json_stringn refuses invalid UTF-8 (returns NULL): then the input is left out. */

@@ -6,11 +6,11 @@
 #include <stdint.h>
 #include "parley.h"
 
-#define REJECT_FIELD_MAX  64
+#define REJECT_FIELD_MAX 64
 #define REJECT_REASON_MAX 512
 
 typedef struct {
-    char field[REJECT_FIELD_MAX];   /* dotted path, e.g. "stakeholder.name"; "" for the whole line */
+    char field[REJECT_FIELD_MAX]; /* dotted path, e.g. "stakeholder.name"; "" for the whole line */
     char reason[REJECT_REASON_MAX]; /* lower-case, factual, names the bad value where short */
 } reject_t;
 
@@ -20,7 +20,10 @@ void reject_set (reject_t *why, const char *field, const char *format, ...) PARL
 /* One line of rejected.jsonl, without the newline: {"source":…,"line":…,"field":…,
    "reason":…,"input":…}. input is the offending line (shown as text where it is valid
    UTF-8, else omitted). Caller owns the result (free). */
-char *reject_to_json (const reject_t *why, const char *source, uint64_t line,
-                      const char *input, size_t input_len);
+char *reject_to_json (const reject_t *why,
+                      const char *source,
+                      uint64_t line,
+                      const char *input,
+                      size_t input_len);
 
 #endif

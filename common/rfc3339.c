@@ -1,6 +1,5 @@
 #include "rfc3339.h"
 
-
 #define S_MIN_US (rfc3339_days_from_civil (0, 1, 1) * RFC3339_US_PER_DAY)
 #define S_MAX_US (rfc3339_days_from_civil (10000, 1, 1) * RFC3339_US_PER_DAY - 1)
 
@@ -11,10 +10,10 @@ rfc3339_days_from_civil (int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned) (y - era * 400);
+    unsigned yoe = (unsigned)(y - era * 400);
     unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
     unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t) doe - 719468;
+    return era * 146097 + (int64_t)doe - 719468;
 }
 
 static void
@@ -22,21 +21,21 @@ s_civil_from_days (int64_t z, int *year, int *month, int *day)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned) (z - era * 146097);
+    unsigned doe = (unsigned)(z - era * 146097);
     unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     unsigned mp = (5 * doy + 2) / 153;
     unsigned d = doy - (153 * mp + 2) / 5 + 1;
     unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    *year = (int) ((int64_t) yoe + era * 400 + (m <= 2));
-    *month = (int) m;
-    *day = (int) d;
+    *year = (int)((int64_t)yoe + era * 400 + (m <= 2));
+    *month = (int)m;
+    *day = (int)d;
 }
 
 bool
 rfc3339_is_calendar_date (int year, int month, int day)
 {
-    static const int days_in[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const int days_in[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     if (year < 0 || year > 9999 || month < 1 || month > 12 || day < 1)
         return false;
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -86,7 +85,7 @@ s_date (const char *text, size_t len, size_t *pos, int64_t *days)
         return RFC3339_SYNTAX;
     if (!rfc3339_is_calendar_date (y, m, d))
         return RFC3339_BAD_DATE;
-    *days = rfc3339_days_from_civil (y, (unsigned) m, (unsigned) d);
+    *days = rfc3339_days_from_civil (y, (unsigned)m, (unsigned)d);
     return RFC3339_OK;
 }
 
@@ -122,7 +121,7 @@ s_time (const char *text, size_t len, size_t *pos, int64_t *us, bool *bad_range)
     *bad_range = h > 23 || mi > 59 || s > 60;
     if (s == 60)
         s = 59;
-    *us = ((int64_t) h * 3600 + mi * 60 + s) * RFC3339_US_PER_SEC + frac;
+    *us = ((int64_t)h * 3600 + mi * 60 + s) * RFC3339_US_PER_SEC + frac;
     return RFC3339_OK;
 }
 
@@ -145,7 +144,7 @@ s_offset (const char *text, size_t len, size_t *pos, int64_t *east_s, bool *bad_
     if (m < 0)
         return RFC3339_SYNTAX;
     *bad_range = h > 23 || m > 59;
-    *east_s = sign * ((int64_t) h * 3600 + m * 60);
+    *east_s = sign * ((int64_t)h * 3600 + m * 60);
     return RFC3339_OK;
 }
 
@@ -156,9 +155,9 @@ rfc3339_parse_instant (const char *text, size_t len, int64_t *us)
     int64_t days = 0, time_us = 0, east_s = 0;
     bool bad_time = false, bad_offset = false;
     rfc3339_status_t date_rc = s_date (text, len, &pos, &days);
-    if (date_rc == RFC3339_SYNTAX || !s_expect (text, len, &pos, 'T', 't')
-        || s_time (text, len, &pos, &time_us, &bad_time) != RFC3339_OK
-        || s_offset (text, len, &pos, &east_s, &bad_offset) != RFC3339_OK || pos != len)
+    if (date_rc == RFC3339_SYNTAX || !s_expect (text, len, &pos, 'T', 't') ||
+        s_time (text, len, &pos, &time_us, &bad_time) != RFC3339_OK ||
+        s_offset (text, len, &pos, &east_s, &bad_offset) != RFC3339_OK || pos != len)
         return RFC3339_SYNTAX;
     if (date_rc != RFC3339_OK)
         return date_rc;
@@ -183,7 +182,7 @@ rfc3339_parse_date (const char *text, size_t len, int32_t *days)
         return RFC3339_SYNTAX;
     rfc3339_status_t rc = s_date (text, len, &pos, &d);
     if (rc == RFC3339_OK)
-        *days = (int32_t) d;
+        *days = (int32_t)d;
     return rc;
 }
 
@@ -193,7 +192,7 @@ rfc3339_day_of (int64_t us)
     int64_t d = us / RFC3339_US_PER_DAY;
     if (us % RFC3339_US_PER_DAY < 0)
         d--;
-    return (int32_t) d;
+    return (int32_t)d;
 }
 
 /* Writes v as exactly width decimal digits (v fits: callers clamp the ranges). */
@@ -201,7 +200,7 @@ static char *
 s_put (char *p, int64_t v, int width)
 {
     for (int i = width - 1; i >= 0; i--, v /= 10)
-        p[i] = (char) ('0' + v % 10);
+        p[i] = (char)('0' + v % 10);
     return p + width;
 }
 
@@ -225,7 +224,7 @@ rfc3339_format_instant (int64_t us, char out[RFC3339_INSTANT_LEN + 1])
     if (us > S_MAX_US)
         us = S_MAX_US;
     int32_t days = rfc3339_day_of (us);
-    int64_t in_day = us - (int64_t) days * RFC3339_US_PER_DAY;
+    int64_t in_day = us - (int64_t)days * RFC3339_US_PER_DAY;
     int64_t secs = in_day / RFC3339_US_PER_SEC;
     char *p = s_put_date (out, days);
     *p++ = 'T';
@@ -244,6 +243,6 @@ void
 rfc3339_format_date (int32_t days, char out[RFC3339_DATE_LEN + 1])
 {
     int64_t lo = rfc3339_days_from_civil (0, 1, 1), hi = rfc3339_days_from_civil (9999, 12, 31);
-    char *p = s_put_date (out, (int32_t) (days < lo ? lo : days > hi ? hi : days));
+    char *p = s_put_date (out, (int32_t)(days < lo ? lo : days > hi ? hi : days));
     *p = '\0';
 }

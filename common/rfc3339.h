@@ -14,31 +14,31 @@
 #include <stdint.h>
 #include "parley.h"
 
-#define RFC3339_US_PER_SEC  INT64_C (1000000)
-#define RFC3339_US_PER_DAY  INT64_C (86400000000)
+#define RFC3339_US_PER_SEC INT64_C (1000000)
+#define RFC3339_US_PER_DAY INT64_C (86400000000)
 /* Text lengths of the formatted forms, without the NUL. */
 #define RFC3339_INSTANT_LEN 27 /* 2026-03-01T10:00:00.123456Z */
-#define RFC3339_DATE_LEN    10 /* 2026-03-01 */
+#define RFC3339_DATE_LEN 10    /* 2026-03-01 */
 
 /* What was wrong with a text; RFC3339_OK is 0. */
 typedef enum {
     RFC3339_OK = 0,
-    RFC3339_SYNTAX,     /* not the shape above */
-    RFC3339_BAD_DATE,   /* the shape, but no such day (2026-02-29, 2026-13-01) */
-    RFC3339_BAD_TIME,   /* hour > 23, minute > 59 or second > 60 */
-    RFC3339_BAD_OFFSET  /* offset hours > 23 or minutes > 59 */
+    RFC3339_SYNTAX,    /* not the shape above */
+    RFC3339_BAD_DATE,  /* the shape, but no such day (2026-02-29, 2026-13-01) */
+    RFC3339_BAD_TIME,  /* hour > 23, minute > 59 or second > 60 */
+    RFC3339_BAD_OFFSET /* offset hours > 23 or minutes > 59 */
 } rfc3339_status_t;
 
 /* Parses an RFC 3339 date-time in text[0..len) into UTC microseconds since 1970. On
    anything but RFC3339_OK, *us is untouched. The date part is text[0..10), the time part
    text[11..19) and the offset the text after the fraction, for messages that name the bad
    part. */
-rfc3339_status_t rfc3339_parse_instant (const char *text, size_t len, int64_t *us)
-    PARLEY_MUST_CHECK;
+rfc3339_status_t rfc3339_parse_instant (const char *text,
+                                        size_t len,
+                                        int64_t *us) PARLEY_MUST_CHECK;
 
 /* Parses exactly YYYY-MM-DD into days since 1970-01-01 (negative before). */
-rfc3339_status_t rfc3339_parse_date (const char *text, size_t len, int32_t *days)
-    PARLEY_MUST_CHECK;
+rfc3339_status_t rfc3339_parse_date (const char *text, size_t len, int32_t *days) PARLEY_MUST_CHECK;
 
 /* Writes us as "YYYY-MM-DDThh:mm:ss.ffffffZ" (always six fraction digits, UTC) with a NUL.
    Defined for years 0000-9999; other instants are clamped to that range. */

@@ -9,19 +9,19 @@ s_sequence_len (const unsigned char *p, size_t n)
     if (c < 0x80)
         return 1;
     if (c < 0xC2 || c > 0xF4)
-        return 0;                        /* continuation byte, overlong 2-byte, > U+10FFFF */
+        return 0; /* continuation byte, overlong 2-byte, > U+10FFFF */
     size_t need = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
     if (n < need)
         return 0;
-    unsigned char lo = 0x80, hi = 0xBF;  /* allowed range of the second byte */
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
     if (c == 0xE0)
-        lo = 0xA0;                       /* overlong 3-byte */
+        lo = 0xA0; /* overlong 3-byte */
     else if (c == 0xED)
-        hi = 0x9F;                       /* surrogates */
+        hi = 0x9F; /* surrogates */
     else if (c == 0xF0)
-        lo = 0x90;                       /* overlong 4-byte */
+        lo = 0x90; /* overlong 4-byte */
     else if (c == 0xF4)
-        hi = 0x8F;                       /* above U+10FFFF */
+        hi = 0x8F; /* above U+10FFFF */
     if (p[1] < lo || p[1] > hi)
         return 0;
     for (size_t i = 2; i < need; i++)
@@ -33,7 +33,7 @@ s_sequence_len (const unsigned char *p, size_t n)
 size_t
 utf8_invalid_offset (const char *text, size_t len)
 {
-    const unsigned char *p = (const unsigned char *) text;
+    const unsigned char *p = (const unsigned char *)text;
     size_t i = 0;
     while (i < len) {
         /* ASCII runs dominate real feeds: skip them without the full decode. */
@@ -58,7 +58,7 @@ utf8_is_valid (const char *text, size_t len)
 uint32_t
 utf8_next (const char *text, size_t len, size_t *pos)
 {
-    const unsigned char *p = (const unsigned char *) text + *pos;
+    const unsigned char *p = (const unsigned char *)text + *pos;
     size_t n = s_sequence_len (p, len - *pos);
     if (n == 0) {
         (*pos)++;
@@ -66,15 +66,15 @@ utf8_next (const char *text, size_t len, size_t *pos)
     }
     *pos += n;
     switch (n) {
-    case 1:
-        return p[0];
-    case 2:
-        return ((uint32_t) (p[0] & 0x1F) << 6) | (p[1] & 0x3F);
-    case 3:
-        return ((uint32_t) (p[0] & 0x0F) << 12) | ((uint32_t) (p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-    default:
-        return ((uint32_t) (p[0] & 0x07) << 18) | ((uint32_t) (p[1] & 0x3F) << 12)
-               | ((uint32_t) (p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+        case 1:
+            return p[0];
+        case 2:
+            return ((uint32_t)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+        case 3:
+            return ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        default:
+            return ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) |
+                   ((uint32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
     }
 }
 
@@ -85,7 +85,7 @@ utf8_prefix (const char *text, size_t len, size_t max)
         return len;
     size_t n = max;
     /* Step back over continuation bytes to the start of the character that straddles max. */
-    while (n > 0 && ((unsigned char) text[n] & 0xC0) == 0x80)
+    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
         n--;
     return n;
 }

@@ -17,9 +17,8 @@ uuid_text_normalise (const char *text, size_t len, char out[UUID_TEXT_LEN + 1])
         if (dash_here) {
             if (c != '-')
                 return -1;
-        }
-        else if (c >= 'A' && c <= 'F')
-            c = (char) (c - 'A' + 'a');
+        } else if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
         else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
             return -1;
         lower[i] = c;

@@ -10,7 +10,7 @@ s_add_text (zmsg_t *msg, const char *text)
 {
     int rc = zmsg_addmem (msg, text, strlen (text));
     assert (rc == 0);
-    (void) rc;
+    (void)rc;
 }
 
 static void
@@ -43,7 +43,7 @@ wire_batch_add (zmsg_t *batch, const void *event, size_t len)
 {
     int rc = zmsg_addmem (batch, event, len);
     assert (rc == 0);
-    (void) rc;
+    (void)rc;
 }
 
 zmsg_t *
@@ -84,21 +84,21 @@ void
 wire_outcomes_add (zmsg_t *reply, const wire_outcome_t *outcome)
 {
     switch (outcome->verdict) {
-    case WIRE_ACCEPTED:
-        s_add_text (reply, "accepted");
-        break;
-    case WIRE_DUPLICATE:
-        s_add_text (reply, "duplicate");
-        break;
-    case WIRE_REJECTED: {
-        char field[REJECT_FIELD_MAX], reason[REJECT_REASON_MAX];
-        s_copy_flat (field, outcome->why.field, sizeof field);
-        s_copy_flat (reason, outcome->why.reason, sizeof reason);
-        char text[sizeof "rejected\t\t" + sizeof field + sizeof reason];
-        snprintf (text, sizeof text, "rejected\t%s\t%s", field, reason);
-        s_add_text (reply, text);
-        break;
-    }
+        case WIRE_ACCEPTED:
+            s_add_text (reply, "accepted");
+            break;
+        case WIRE_DUPLICATE:
+            s_add_text (reply, "duplicate");
+            break;
+        case WIRE_REJECTED: {
+            char field[REJECT_FIELD_MAX], reason[REJECT_REASON_MAX];
+            s_copy_flat (field, outcome->why.field, sizeof field);
+            s_copy_flat (reason, outcome->why.reason, sizeof reason);
+            char text[sizeof "rejected\t\t" + sizeof field + sizeof reason];
+            snprintf (text, sizeof text, "rejected\t%s\t%s", field, reason);
+            s_add_text (reply, text);
+            break;
+        }
     }
 }
 
@@ -127,14 +127,14 @@ static int
 s_parse_seq (zframe_t *frame, uint64_t *seq)
 {
     size_t n = frame ? zframe_size (frame) : 0;
-    const char *p = frame ? (const char *) zframe_data (frame) : NULL;
+    const char *p = frame ? (const char *)zframe_data (frame) : NULL;
     if (n == 0 || n > 20 || (n > 1 && p[0] == '0'))
         return -1;
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++) {
         if (p[i] < '0' || p[i] > '9')
             return -1;
-        uint64_t d = (uint64_t) (p[i] - '0');
+        uint64_t d = (uint64_t)(p[i] - '0');
         if (v > (UINT64_MAX - d) / 10)
             return -1;
         v = v * 10 + d;
@@ -166,9 +166,10 @@ wire_decode (zmsg_t *msg, wire_header_t *hdr, char *err, size_t errlen)
         char seen[32];
         s_frame_text (version, seen, sizeof seen);
         for (char *c = seen; *c; c++)
-            if ((unsigned char) *c < 0x20 || (unsigned char) *c > 0x7e)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
                 *c = '?';
-        snprintf (err, errlen, "unsupported protocol version \"%s\" (expected \"%s\")", seen, WIRE_VERSION);
+        snprintf (
+          err, errlen, "unsupported protocol version \"%s\" (expected \"%s\")", seen, WIRE_VERSION);
         return -1;
     }
     zframe_t *command = zmsg_next (msg);
@@ -176,15 +177,21 @@ wire_decode (zmsg_t *msg, wire_header_t *hdr, char *err, size_t errlen)
     if (s_frame_is (command, "BATCH") || s_frame_is (command, "OUTCOMES")) {
         hdr->kind = s_frame_is (command, "BATCH") ? WIRE_BATCH : WIRE_OUTCOMES;
         if (s_parse_seq (zmsg_next (msg), &hdr->seq) != 0) {
-            snprintf (err, errlen, "%s: sequence frame is not an unsigned decimal number",
+            snprintf (err,
+                      errlen,
+                      "%s: sequence frame is not an unsigned decimal number",
                       hdr->kind == WIRE_BATCH ? "BATCH" : "OUTCOMES");
             return -1;
         }
         hdr->has_seq = true;
         hdr->body_count = frames - 3;
         if (hdr->kind == WIRE_BATCH && (hdr->body_count == 0 || hdr->body_count > WIRE_BATCH_MAX)) {
-            snprintf (err, errlen, "BATCH %" PRIu64 ": has %zu events (allowed 1 to %d)", hdr->seq,
-                      hdr->body_count, WIRE_BATCH_MAX);
+            snprintf (err,
+                      errlen,
+                      "BATCH %" PRIu64 ": has %zu events (allowed 1 to %d)",
+                      hdr->seq,
+                      hdr->body_count,
+                      WIRE_BATCH_MAX);
             return -1;
         }
         return 0;
@@ -193,8 +200,11 @@ wire_decode (zmsg_t *msg, wire_header_t *hdr, char *err, size_t errlen)
         hdr->kind = s_frame_is (command, "PING") ? WIRE_PING : WIRE_PONG;
         zframe_t *token = zmsg_next (msg);
         if (frames != 3 || zframe_size (token) >= sizeof hdr->token) {
-            snprintf (err, errlen, "%s: expected one token frame of at most %zu bytes",
-                      hdr->kind == WIRE_PING ? "PING" : "PONG", sizeof hdr->token - 1);
+            snprintf (err,
+                      errlen,
+                      "%s: expected one token frame of at most %zu bytes",
+                      hdr->kind == WIRE_PING ? "PING" : "PONG",
+                      sizeof hdr->token - 1);
             return -1;
         }
         s_frame_text (token, hdr->token, sizeof hdr->token);
@@ -239,15 +249,15 @@ wire_outcome_parse (zframe_t *frame, wire_outcome_t *outcome)
         return 0;
     }
     size_t n = frame ? zframe_size (frame) : 0;
-    const char *p = frame ? (const char *) zframe_data (frame) : NULL;
+    const char *p = frame ? (const char *)zframe_data (frame) : NULL;
     if (n < 9 || memcmp (p, "rejected\t", 9) != 0)
         return -1;
     const char *field = p + 9, *end = p + n;
-    const char *tab = memchr (field, '\t', (size_t) (end - field));
+    const char *tab = memchr (field, '\t', (size_t)(end - field));
     if (!tab)
         return -1;
     outcome->verdict = WIRE_REJECTED;
-    size_t flen = (size_t) (tab - field), rlen = (size_t) (end - tab - 1);
+    size_t flen = (size_t)(tab - field), rlen = (size_t)(end - tab - 1);
     if (flen >= sizeof outcome->why.field)
         flen = sizeof outcome->why.field - 1;
     if (rlen >= sizeof outcome->why.reason)

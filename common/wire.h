@@ -1,11 +1,10 @@
 /* The agent ↔ collector frames (docs/PROTOCOL.md is the specification; this is its C
    side). The agent's DEALER sends requests; the collector's ROUTER answers each one.
 
-   request  BATCH:    "PARLEY/1" | "BATCH"    | seq | event 1 | … | event n   (1 ≤ n ≤ WIRE_BATCH_MAX)
-            PING:     "PARLEY/1" | "PING"     | token
-   reply    OUTCOMES: "PARLEY/1" | "OUTCOMES" | seq | outcome 1 | … | outcome n
-            PONG:     "PARLEY/1" | "PONG"     | token
-            ERROR:    "PARLEY/1" | "ERROR"    | seq or "" | reason
+   request  BATCH:    "PARLEY/1" | "BATCH"    | seq | event 1 | … | event n   (1 ≤ n ≤
+   WIRE_BATCH_MAX) PING:     "PARLEY/1" | "PING"     | token reply    OUTCOMES: "PARLEY/1" |
+   "OUTCOMES" | seq | outcome 1 | … | outcome n PONG:     "PARLEY/1" | "PONG"     | token ERROR:
+   "PARLEY/1" | "ERROR"    | seq or "" | reason
 
    seq is an unsigned 64-bit decimal without leading zeros; each event frame is one JSON
    line without its newline; each outcome frame is "accepted", "duplicate" or
@@ -17,11 +16,11 @@
 #include "parley.h"
 #include "reject.h"
 
-#define WIRE_VERSION    "PARLEY/1"
-#define WIRE_BATCH_MAX  5000
+#define WIRE_VERSION "PARLEY/1"
+#define WIRE_BATCH_MAX 5000
 /* Largest frame the collector accepts (ZMQ_MAXMSGSIZE counts one frame): an event line is
    at most 16 KiB; the slack covers a long outcome. */
-#define WIRE_FRAME_MAX  (64 * 1024)
+#define WIRE_FRAME_MAX (64 * 1024)
 
 typedef enum { WIRE_BATCH, WIRE_PING, WIRE_OUTCOMES, WIRE_PONG, WIRE_ERROR } wire_kind_t;
 typedef enum { WIRE_ACCEPTED, WIRE_DUPLICATE, WIRE_REJECTED } wire_verdict_t;
@@ -34,11 +33,11 @@ typedef struct {
 /* A request's or reply's header, as decoded by wire_decode. */
 typedef struct {
     wire_kind_t kind;
-    uint64_t seq;         /* BATCH, OUTCOMES, ERROR (0 when ERROR has none) */
+    uint64_t seq; /* BATCH, OUTCOMES, ERROR (0 when ERROR has none) */
     bool has_seq;
-    char token[64];       /* PING, PONG */
-    char reason[256];     /* ERROR */
-    size_t body_count;    /* BATCH: events; OUTCOMES: outcomes */
+    char token[64];    /* PING, PONG */
+    char reason[256];  /* ERROR */
+    size_t body_count; /* BATCH: events; OUTCOMES: outcomes */
 } wire_header_t;
 
 /* New messages; caller owns them (zmsg_send takes them). */

@@ -50,8 +50,8 @@ query_db_connect (const char *conninfo)
 {
     /* dbname with expand_dbname: a connection string or URI given as --db is expanded;
        left out (NULL value), libpq takes everything from the environment. */
-    const char *keys[] = {"dbname", "fallback_application_name", NULL};
-    const char *values[] = {conninfo && *conninfo ? conninfo : NULL, "parley", NULL};
+    const char *keys[] = { "dbname", "fallback_application_name", NULL };
+    const char *values[] = { conninfo && *conninfo ? conninfo : NULL, "parley", NULL };
     PGconn *conn;
     if (values[0])
         conn = PQconnectdbParams (keys, values, 1);
@@ -83,13 +83,15 @@ s_report (PGconn *conn, const PGresult *res)
     const char *message = primary ? primary : PQerrorMessage (conn);
     if (PQstatus (conn) != CONNECTION_OK)
         query_error ("lost the database connection: %s", PQerrorMessage (conn));
-    else if (state && (strcmp (state, SQLSTATE_UNDEFINED_TABLE) == 0
-                       || strcmp (state, SQLSTATE_UNDEFINED_FUNCTION) == 0))
+    else if (state && (strcmp (state, SQLSTATE_UNDEFINED_TABLE) == 0 ||
+                       strcmp (state, SQLSTATE_UNDEFINED_FUNCTION) == 0))
         query_error ("query failed: %s (is this a Parley database? parley-collector creates "
-                     "the schema when it starts)", message);
-    else if (state && strcmp (state, SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
-        query_error ("query failed: %s (this role may not do that; the analyst role only reads the views)",
+                     "the schema when it starts)",
                      message);
+    else if (state && strcmp (state, SQLSTATE_INSUFFICIENT_PRIVILEGE) == 0)
+        query_error (
+          "query failed: %s (this role may not do that; the analyst role only reads the views)",
+          message);
     else
         query_error ("query failed: %s", message);
 }
@@ -97,7 +99,8 @@ s_report (PGconn *conn, const PGresult *res)
 int
 query_db_begin (PGconn *conn, int writes)
 {
-    return query_db_exec (conn, writes ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL);
+    return query_db_exec (
+      conn, writes ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL);
 }
 
 int
@@ -133,7 +136,8 @@ int
 query_db_exec (PGconn *conn, const char *sql, int nparams, const char *const *params)
 {
     PGresult *res = PQexecParams (conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    if (!res || (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)) {
+    if (!res ||
+        (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)) {
         s_report (conn, res);
         PQclear (res);
         return -1;
@@ -145,10 +149,13 @@ query_db_exec (PGconn *conn, const char *sql, int nparams, const char *const *pa
 int
 query_db_has_relation (PGconn *conn, const char *name)
 {
-    const char *params[] = {name};
-    PGresult *res = query_db_rows (conn,
-        "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = 'parley' AND c.relname = $1", 1, params);
+    const char *params[] = { name };
+    PGresult *res = query_db_rows (
+      conn,
+      "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+      " WHERE n.nspname = 'parley' AND c.relname = $1",
+      1,
+      params);
     if (!res)
         return -1;
     int found = PQntuples (res) > 0;

@@ -28,9 +28,13 @@ int query_db_commit (PGconn *conn) PARLEY_MUST_CHECK;
    the result (caller owns it: PQclear), or NULL with the error printed. */
 PGresult *query_db_rows (PGconn *conn, const char *sql, int nparams, const char *const *params);
 /* The same, copied into a result set (caller owns it), or NULL. */
-resultset_t *query_db_resultset (PGconn *conn, const char *sql, int nparams, const char *const *params);
+resultset_t *query_db_resultset (PGconn *conn,
+                                 const char *sql,
+                                 int nparams,
+                                 const char *const *params);
 /* Runs a statement that returns no rows. Returns 0, or -1 with the error printed. */
-int query_db_exec (PGconn *conn, const char *sql, int nparams, const char *const *params) PARLEY_MUST_CHECK;
+int query_db_exec (PGconn *conn, const char *sql, int nparams, const char *const *params)
+  PARLEY_MUST_CHECK;
 
 /* Whether relation parley.<name> exists (and this role can see it): 1, 0, or -1 on error. */
 int query_db_has_relation (PGconn *conn, const char *name);

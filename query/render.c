@@ -36,21 +36,26 @@ struct resultset {
     char **cells; /* nrows * ncols, row-major; NULL is SQL NULL */
 };
 
-const char *const render_format_names[] = {[RENDER_TABLE] = "table", [RENDER_CSV] = "csv",
-                                           [RENDER_JSON] = "json", NULL};
+const char *const render_format_names
+  [] = { [RENDER_TABLE] = "table", [RENDER_CSV] = "csv", [RENDER_JSON] = "json", NULL };
 
 static column_type_t
 s_type_of_oid (Oid oid)
 {
     switch (oid) {
-    case OID_INT8: case OID_INT2: case OID_INT4: case OID_OID:
-        return COLUMN_INT;
-    case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC:
-        return COLUMN_REAL;
-    case OID_BOOL:
-        return COLUMN_BOOL;
-    default:
-        return COLUMN_TEXT;
+        case OID_INT8:
+        case OID_INT2:
+        case OID_INT4:
+        case OID_OID:
+            return COLUMN_INT;
+        case OID_FLOAT4:
+        case OID_FLOAT8:
+        case OID_NUMERIC:
+            return COLUMN_REAL;
+        case OID_BOOL:
+            return COLUMN_BOOL;
+        default:
+            return COLUMN_TEXT;
     }
 }
 
@@ -70,12 +75,12 @@ resultset_new (size_t ncols, const char *const names[], const column_type_t type
 resultset_t *
 resultset_from_pg (const PGresult *res)
 {
-    size_t ncols = (size_t) PQnfields (res);
+    size_t ncols = (size_t)PQnfields (res);
     const char **names = xcalloc (ncols ? ncols : 1, sizeof *names);
     column_type_t *types = xcalloc (ncols ? ncols : 1, sizeof *types);
     for (size_t c = 0; c < ncols; c++) {
-        names[c] = PQfname (res, (int) c);
-        types[c] = s_type_of_oid (PQftype (res, (int) c));
+        names[c] = PQfname (res, (int)c);
+        types[c] = s_type_of_oid (PQftype (res, (int)c));
     }
     resultset_t *self = resultset_new (ncols, names, types);
     free (names);
@@ -85,7 +90,7 @@ resultset_from_pg (const PGresult *res)
     const char **row = xcalloc (ncols ? ncols : 1, sizeof *row);
     for (int r = 0; r < nrows; r++) {
         for (size_t c = 0; c < ncols; c++)
-            row[c] = PQgetisnull (res, r, (int) c) ? NULL : PQgetvalue (res, r, (int) c);
+            row[c] = PQgetisnull (res, r, (int)c) ? NULL : PQgetvalue (res, r, (int)c);
         resultset_add_row (self, row);
     }
     free (row);
@@ -115,7 +120,8 @@ resultset_add_row (resultset_t *self, const char *const values[])
 {
     if (self->nrows == self->cap) {
         self->cap = self->cap ? self->cap * 2 : 16;
-        self->cells = xrealloc (self->cells, self->cap * (self->ncols ? self->ncols : 1) * sizeof *self->cells);
+        self->cells =
+          xrealloc (self->cells, self->cap * (self->ncols ? self->ncols : 1) * sizeof *self->cells);
     }
     char **row = self->cells + self->nrows * self->ncols;
     for (size_t c = 0; c < self->ncols; c++)
@@ -140,7 +146,7 @@ resultset_find (const resultset_t *self, const char *name)
 {
     for (size_t c = 0; c < self->ncols; c++)
         if (strcmp (self->cols[c].name, name) == 0)
-            return (int) c;
+            return (int)c;
     return -1;
 }
 
@@ -213,7 +219,7 @@ size_t
 render_text_width (const char *text)
 {
     size_t width = 0;
-    for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
         if ((*p & 0xC0) != 0x80) /* not a continuation byte: a new code point */
             width++;
     return width;
@@ -230,14 +236,14 @@ render_text_cut (const char *text, size_t width)
     size_t keep = width - 1, seen = 0;
     const char *p = text;
     while (*p) {
-        if (((unsigned char) *p & 0xC0) != 0x80) {
+        if (((unsigned char)*p & 0xC0) != 0x80) {
             if (seen == keep)
                 break;
             seen++;
         }
         p++;
     }
-    size_t bytes = (size_t) (p - text);
+    size_t bytes = (size_t)(p - text);
     /* Trailing spaces before the ellipsis read badly ("Bath …"). */
     while (bytes > 0 && text[bytes - 1] == ' ')
         bytes--;
@@ -254,8 +260,8 @@ render_bar (double fraction, int width)
         fraction = 0.0;
     if (fraction > 1.0)
         fraction = 1.0;
-    int done = (int) floor (fraction * width + 1e-9);
-    char *bar = xmalloc ((size_t) width + 3);
+    int done = (int)floor (fraction * width + 1e-9);
+    char *bar = xmalloc ((size_t)width + 3);
     bar[0] = '[';
     for (int i = 0; i < width; i++)
         bar[i + 1] = i < done ? '#' : '.';
@@ -293,24 +299,24 @@ s_cell_text (const resultset_t *self, size_t row, size_t col)
     if (!v)
         return xstrdup ("");
     switch (self->cols[col].type) {
-    case COLUMN_BOOL:
-        return xstrdup (v[0] == 't' ? "yes" : "no");
-    case COLUMN_REAL: {
-        char *end;
-        errno = 0;
-        double d = strtod (v, &end);
-        if (errno || *end)
-            return xstrdup (v);
-        return xasprintf ("%.2f", d);
-    }
-    default: {
-        /* A line break or tab inside a name would break the table's lines: show a space. */
-        char *t = xstrdup (v);
-        for (char *p = t; *p; p++)
-            if ((unsigned char) *p < 0x20 || *p == 0x7f)
-                *p = ' ';
-        return t;
-    }
+        case COLUMN_BOOL:
+            return xstrdup (v[0] == 't' ? "yes" : "no");
+        case COLUMN_REAL: {
+            char *end;
+            errno = 0;
+            double d = strtod (v, &end);
+            if (errno || *end)
+                return xstrdup (v);
+            return xasprintf ("%.2f", d);
+        }
+        default: {
+            /* A line break or tab inside a name would break the table's lines: show a space. */
+            char *t = xstrdup (v);
+            for (char *p = t; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                    *p = ' ';
+            return t;
+        }
     }
 }
 
@@ -326,14 +332,18 @@ s_pad (FILE *out, const char *text, size_t width, int right)
     size_t w = render_text_width (text);
     size_t pad = w < width ? width - w : 0;
     if (right)
-        fprintf (out, "%*s%s", (int) pad, "", text);
+        fprintf (out, "%*s%s", (int)pad, "", text);
     else
-        fprintf (out, "%s%*s", text, (int) pad, "");
+        fprintf (out, "%s%*s", text, (int)pad, "");
 }
 
 /* Prints one table line, trimming the padding after the last column. */
 static void
-s_table_line (FILE *out, char **texts, const size_t *vis, size_t nvis, const size_t *width,
+s_table_line (FILE *out,
+              char **texts,
+              const size_t *vis,
+              size_t nvis,
+              const size_t *width,
               const resultset_t *self)
 {
     for (size_t i = 0; i < nvis; i++) {
@@ -407,7 +417,7 @@ render_table (const resultset_t *self, FILE *out, const char *empty_note)
     } else {
         char **labels = xcalloc (nvis + 1, sizeof *labels);
         for (size_t i = 0; i < nvis; i++)
-            labels[i] = (char *) s_label (self, vis[i]);
+            labels[i] = (char *)s_label (self, vis[i]);
         s_table_line (out, labels, vis, nvis, width, self);
         for (size_t i = 0; i < nvis; i++) {
             for (size_t k = 0; k < width[i]; k++)
@@ -438,7 +448,7 @@ s_wrap (FILE *out, const char *text, size_t width, size_t indent)
     int first = 1;
     do {
         if (!first)
-            fprintf (out, "%*s", (int) indent, "");
+            fprintf (out, "%*s", (int)indent, "");
         first = 0;
         /* Find the longest prefix of at most `width` code points, preferring a space. */
         const char *q = p, *brk = NULL;
@@ -447,14 +457,14 @@ s_wrap (FILE *out, const char *text, size_t width, size_t indent)
             if (*q == ' ')
                 brk = q;
             q++;
-            while (((unsigned char) *q & 0xC0) == 0x80)
+            while (((unsigned char)*q & 0xC0) == 0x80)
                 q++;
             cols++;
         }
         if (*q == ' ' || !*q)
             brk = q;
         const char *end = brk && brk > p ? brk : q;
-        fprintf (out, "%.*s\n", (int) (end - p), p);
+        fprintf (out, "%.*s\n", (int)(end - p), p);
         p = end;
         while (*p == ' ')
             p++;
@@ -575,25 +585,25 @@ s_json_value (const resultset_t *self, size_t row, size_t col)
         return json_null ();
     char *end;
     switch (self->cols[col].type) {
-    case COLUMN_INT: {
-        errno = 0;
-        long long n = strtoll (v, &end, 10);
-        if (!errno && *v && !*end)
-            return json_integer (n);
-        break;
-    }
-    case COLUMN_REAL: {
-        errno = 0;
-        double d = strtod (v, &end);
-        /* NaN and infinities have no JSON form: write them as null. */
-        if (*v && !*end)
-            return isfinite (d) ? json_real (d) : json_null ();
-        break;
-    }
-    case COLUMN_BOOL:
-        return json_boolean (v[0] == 't');
-    default:
-        break;
+        case COLUMN_INT: {
+            errno = 0;
+            long long n = strtoll (v, &end, 10);
+            if (!errno && *v && !*end)
+                return json_integer (n);
+            break;
+        }
+        case COLUMN_REAL: {
+            errno = 0;
+            double d = strtod (v, &end);
+            /* NaN and infinities have no JSON form: write them as null. */
+            if (*v && !*end)
+                return isfinite (d) ? json_real (d) : json_null ();
+            break;
+        }
+        case COLUMN_BOOL:
+            return json_boolean (v[0] == 't');
+        default:
+            break;
     }
     json_t *s = json_string (v);
     /* PostgreSQL sends UTF-8 (the client encoding is set to it), so this is a safeguard. */
@@ -640,14 +650,14 @@ void
 render_write (const resultset_t *self, render_format_t format, FILE *out, const char *empty_note)
 {
     switch (format) {
-    case RENDER_TABLE:
-        render_table (self, out, empty_note);
-        break;
-    case RENDER_CSV:
-        render_csv (self, out);
-        break;
-    case RENDER_JSON:
-        render_json (self, out);
-        break;
+        case RENDER_TABLE:
+            render_table (self, out, empty_note);
+            break;
+        case RENDER_CSV:
+            render_csv (self, out);
+            break;
+        case RENDER_JSON:
+            render_json (self, out);
+            break;
     }
 }

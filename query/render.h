@@ -17,10 +17,10 @@
 typedef enum { RENDER_TABLE, RENDER_CSV, RENDER_JSON } render_format_t;
 
 typedef enum {
-    COLUMN_TEXT,  /* strings; dates stay text (ISO 8601) */
-    COLUMN_INT,   /* int2/int4/int8: JSON integers, right-aligned */
-    COLUMN_REAL,  /* numeric/float: JSON reals, right-aligned, 2 decimals in tables */
-    COLUMN_BOOL   /* PostgreSQL's t/f: JSON true/false, "yes"/"no" in tables */
+    COLUMN_TEXT, /* strings; dates stay text (ISO 8601) */
+    COLUMN_INT,  /* int2/int4/int8: JSON integers, right-aligned */
+    COLUMN_REAL, /* numeric/float: JSON reals, right-aligned, 2 decimals in tables */
+    COLUMN_BOOL  /* PostgreSQL's t/f: JSON true/false, "yes"/"no" in tables */
 } column_type_t;
 
 typedef struct resultset resultset_t;
@@ -67,7 +67,10 @@ void resultset_set_min_width (resultset_t *self, size_t col, size_t width);
    columns (cells cut with "…"); when even that cannot fit, each row is written as a block
    of "label  value" lines instead (psql's expanded display). An empty result prints
    `empty_note` in table format (if not NULL), and a header only / [] otherwise. */
-void render_write (const resultset_t *self, render_format_t format, FILE *out, const char *empty_note);
+void render_write (const resultset_t *self,
+                   render_format_t format,
+                   FILE *out,
+                   const char *empty_note);
 void render_table (const resultset_t *self, FILE *out, const char *empty_note);
 void render_expanded (const resultset_t *self, FILE *out);
 void render_csv (const resultset_t *self, FILE *out);

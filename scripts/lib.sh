@@ -5,8 +5,9 @@
 PARLEY_PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libpq-dev libjansson-dev
                  libcmocka-dev libcsv-dev libinih-dev libmicrohttpd-dev tzdata zlib1g-dev postgresql python3 python3-zmq
                  python3-psycopg2)
-# Only the test suite needs these: Chromium renders the HTML report in test_report.py.
-PARLEY_TEST_PACKAGES=(chromium)
+# Only the test suite needs these: Chromium renders the HTML report in test_report.py;
+# clang-format checks the house style (format.check).
+PARLEY_TEST_PACKAGES=(chromium clang-format)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 fail() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }

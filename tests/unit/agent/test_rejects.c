@@ -83,7 +83,7 @@ test_a_write_cut_short_leaves_no_torn_line (void **state)
 
     /* Room for only part of the next line, as on a disk that fills up. */
     file_size_limit_t full;
-    file_size_limit_begin (&full, (rlim_t) st.st_size + 20);
+    file_size_limit_begin (&full, (rlim_t)st.st_size + 20);
     int rc = rejects_write (rejects, &why, "feed.jsonl", 2, line, strlen (line));
     file_size_limit_end (&full);
     assert_int_equal (rc, -1);
@@ -132,8 +132,10 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown (test_a_write_cut_short_leaves_no_torn_line, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_a_waiting_line_is_written_at_the_next_sync, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+          test_a_write_cut_short_leaves_no_torn_line, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+          test_a_waiting_line_is_written_at_the_next_sync, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

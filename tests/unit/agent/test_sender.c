@@ -538,7 +538,7 @@ test_refused_batches_are_resent_oldest_first_and_not_overtaken (void **state)
         zmsg_destroy (&r);
     }
     for (int i = 0; i < 4; i++)
-        assert_int_equal (order[i], (uint64_t) i + 1);
+        assert_int_equal (order[i], (uint64_t)i + 1);
     for (int i = 0; i < 100 && seen.done < 4; i++)
         s_pump (sender, 10);
     assert_int_equal (seen.done, 4);

@@ -11,15 +11,15 @@
 static void *
 s_first_use (void *arg)
 {
-    (void) arg;
-    return (void *) constituency_by_code ("w07000112");
+    (void)arg;
+    return (void *)constituency_by_code ("w07000112");
 }
 
 /* Runs first, so the table is built while eight threads race for it. */
 static void
 test_first_use_from_many_threads_builds_one_table (void **state)
 {
-    (void) state;
+    (void)state;
     pthread_t threads[8];
     for (int i = 0; i < 8; i++)
         assert_int_equal (pthread_create (&threads[i], NULL, s_first_use, NULL), 0);
@@ -38,10 +38,10 @@ test_first_use_from_many_threads_builds_one_table (void **state)
 static void
 test_table_has_650_rows_sorted_by_code_with_every_column (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (constituency_count (), 650);
-    size_t per_country[4] = {0};
-    static const char *countries[4] = {"England", "Northern Ireland", "Scotland", "Wales"};
+    size_t per_country[4] = { 0 };
+    static const char *countries[4] = { "England", "Northern Ireland", "Scotland", "Wales" };
     for (size_t i = 0; i < 650; i++) {
         const constituency_t *c = constituency_at (i);
         assert_non_null (c);
@@ -68,7 +68,7 @@ test_table_has_650_rows_sorted_by_code_with_every_column (void **state)
 static void
 test_a_row_read_from_the_csv (void **state)
 {
-    (void) state;
+    (void)state;
     const constituency_t *c = constituency_by_code ("S14000067");
     assert_non_null (c);
     assert_string_equal (c->name, "Argyll, Bute and South Lochaber"); /* quoted in the CSV */
@@ -86,12 +86,12 @@ test_a_row_read_from_the_csv (void **state)
 static void
 test_by_code_any_case_and_nothing_else (void **state)
 {
-    (void) state;
+    (void)state;
     const constituency_t *c = constituency_by_code ("E14001063");
     assert_non_null (c);
     assert_ptr_equal (constituency_by_code ("e14001063"), c);
-    static const char *bad[] = {"", "E1400106", "E140010630", "E99999999", " E14001063",
-                                "E14001063 ", "Aldershot", "E12000008"};
+    static const char *bad[] = { "",           "E1400106",   "E140010630", "E99999999",
+                                 " E14001063", "E14001063 ", "Aldershot",  "E12000008" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (constituency_by_code (bad[i]))
             fail_msg ("found \"%s\"", bad[i]);
@@ -100,7 +100,7 @@ test_by_code_any_case_and_nothing_else (void **state)
 static void
 test_by_name_after_folding (void **state)
 {
-    (void) state;
+    (void)state;
     const constituency_t *mon = constituency_by_code ("W07000112");
     assert_ptr_equal (constituency_by_name ("Ynys Môn"), mon);
     assert_ptr_equal (constituency_by_name ("ynys mon"), mon);
@@ -118,7 +118,7 @@ test_by_name_after_folding (void **state)
 static void
 test_every_constituency_is_found_by_its_own_code_and_name (void **state)
 {
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < constituency_count (); i++) {
         const constituency_t *c = constituency_at (i);
         assert_ptr_equal (constituency_by_code (c->code), c);
@@ -130,7 +130,7 @@ test_every_constituency_is_found_by_its_own_code_and_name (void **state)
 static void
 test_twelve_regions_covering_all_650 (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (constituency_region_count (), 12);
     size_t total = 0, english = 0;
     for (size_t i = 0; i < 12; i++) {
@@ -152,7 +152,7 @@ test_twelve_regions_covering_all_650 (void **state)
 static void
 test_suggestions_for_misspelt_or_partial_names (void **state)
 {
-    (void) state;
+    (void)state;
     const constituency_t *out[5];
     /* Exact word matches rank before near misses ("Brixton", "Leighton"). */
     size_t n = constituency_suggest ("Brighton", out, 5);

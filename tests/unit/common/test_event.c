@@ -15,16 +15,16 @@
 
 /* The checker's clock in every case: 2026-03-01T12:00:00Z. */
 #define NOW_US (INT64_C (1772366400) * 1000000)
-#define DEL    NULL
+#define DEL NULL
 
 static const char *s_base =
-    "{\"event_id\":\"0F8FAD5B-D9CB-469F-A165-70867728950E\",\"type\":\"conversation.reported\","
-    "\"reported_at\":\"2026-03-01T10:00:00Z\",\"occurred_on\":\"2026-02-27\","
-    "\"association\":{\"id\":\"ha-42\",\"name\":\"Northern Homes\"},"
-    "\"constituency\":{\"code\":\"W07000112\",\"name\":\"Ynys Môn\"},"
-    "\"stakeholder\":{\"role\":\"mp\",\"name\":\"Rt Hon Jane Smith MP\",\"party\":\"Labour\"},"
-    "\"format\":\"site_visit\",\"stance\":1,\"topics\":[\"housing\",\"net_zero\",\"housing\"],"
-    "\"follow_up\":true,\"notes\":\"Talked about damp.\"}";
+  "{\"event_id\":\"0F8FAD5B-D9CB-469F-A165-70867728950E\",\"type\":\"conversation.reported\","
+  "\"reported_at\":\"2026-03-01T10:00:00Z\",\"occurred_on\":\"2026-02-27\","
+  "\"association\":{\"id\":\"ha-42\",\"name\":\"Northern Homes\"},"
+  "\"constituency\":{\"code\":\"W07000112\",\"name\":\"Ynys Môn\"},"
+  "\"stakeholder\":{\"role\":\"mp\",\"name\":\"Rt Hon Jane Smith MP\",\"party\":\"Labour\"},"
+  "\"format\":\"site_visit\",\"stance\":1,\"topics\":[\"housing\",\"net_zero\",\"housing\"],"
+  "\"follow_up\":true,\"notes\":\"Talked about damp.\"}";
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -36,7 +36,7 @@ s_patch (json_t *root, const char *path, const char *value)
     const char *dot = strchr (path, '.');
     json_t *parent = root;
     if (dot) {
-        snprintf (key, sizeof key, "%.*s", (int) (dot - path), path);
+        snprintf (key, sizeof key, "%.*s", (int)(dot - path), path);
         parent = json_object_get (root, key);
         assert_non_null (parent);
         path = dot + 1;
@@ -90,13 +90,11 @@ s_probe (const event_t *ev, const char *what, char *out, size_t cap)
         char t[RFC3339_INSTANT_LEN + 1];
         rfc3339_format_instant (ev->reported_at_us, t);
         snprintf (out, cap, "%s", t);
-    }
-    else if (strcmp (what, "occurred_on") == 0) {
+    } else if (strcmp (what, "occurred_on") == 0) {
         char d[RFC3339_DATE_LEN + 1];
         rfc3339_format_date (ev->occurred_on, d);
         snprintf (out, cap, "%s", d);
-    }
-    else if (strcmp (what, "association.id") == 0)
+    } else if (strcmp (what, "association.id") == 0)
         snprintf (out, cap, "%s", ev->association_id);
     else if (strcmp (what, "association.name") == 0)
         snprintf (out, cap, "%s", ev->association_name ? ev->association_name : "(none)");
@@ -115,13 +113,11 @@ s_probe (const event_t *ev, const char *what, char *out, size_t cap)
             snprintf (out, cap, "%d", ev->stance);
         else
             snprintf (out, cap, "unknown");
-    }
-    else if (strcmp (what, "topics") == 0) {
+    } else if (strcmp (what, "topics") == 0) {
         out[0] = '\0';
         for (size_t i = 0; i < ev->topic_count; i++)
             snprintf (out + strlen (out), cap - strlen (out), "%s%s", i ? "," : "", ev->topics[i]);
-    }
-    else if (strcmp (what, "follow_up") == 0)
+    } else if (strcmp (what, "follow_up") == 0)
         snprintf (out, cap, "%s", ev->follow_up ? "true" : "false");
     else if (strcmp (what, "notes") == 0)
         snprintf (out, cap, "%s", ev->notes ? ev->notes : "(none)");
@@ -130,7 +126,10 @@ s_probe (const event_t *ev, const char *what, char *out, size_t cap)
 }
 
 static void
-s_expect_reject (const char *line, size_t len, int64_t now_us, const char *field,
+s_expect_reject (const char *line,
+                 size_t len,
+                 int64_t now_us,
+                 const char *field,
                  const char *reason)
 {
     event_t ev;
@@ -141,8 +140,12 @@ s_expect_reject (const char *line, size_t len, int64_t now_us, const char *field
         fail_msg ("accepted, expected [%s] %s\n  line: %.300s", field, reason, line);
     }
     if (strcmp (why.field, field) != 0 || strcmp (why.reason, reason) != 0)
-        fail_msg ("got      [%s] %s\nexpected [%s] %s\n  line: %.300s", why.field, why.reason,
-                  field, reason, line);
+        fail_msg ("got      [%s] %s\nexpected [%s] %s\n  line: %.300s",
+                  why.field,
+                  why.reason,
+                  field,
+                  reason,
+                  line);
     /* A rejected event owns nothing and is empty. */
     event_t zero;
     memset (&zero, 0, sizeof zero);
@@ -174,197 +177,288 @@ typedef struct {
     const char *reason;
 } reject_case_t;
 
-#define ROLES   "(mp, councillor, peer, mayor, official or opinion_former)"
+#define ROLES "(mp, councillor, peer, mayor, official or opinion_former)"
 #define FORMATS "(meeting, site_visit, call, event or correspondence)"
-#define TYPES   "(conversation.reported, conversation.amended or conversation.withdrawn)"
-#define ASSOC   "(1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit)"
-#define TOPIC   "(1 to 40 of a-z, 0-9 and _, starting with a letter or digit)"
-#define EMPTY_KEY \
+#define TYPES "(conversation.reported, conversation.amended or conversation.withdrawn)"
+#define ASSOC "(1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit)"
+#define TOPIC "(1 to 40 of a-z, 0-9 and _, starting with a letter or digit)"
+#define EMPTY_KEY                                                                                  \
     "has an empty person key (nothing is left once titles such as mr, cllr or mp are removed)"
 
 /* clang-format off: one rule per line reads better than wrapped text */
 static const reject_case_t s_rejected[] = {
     /* event_id */
-    {{"event_id", DEL}, "event_id", "required"},
-    {{"event_id", "null"}, "event_id", "must be a string (got null)"},
-    {{"event_id", "42"}, "event_id", "must be a string (got 42)"},
-    {{"event_id", "\"0f8fad5b\""}, "event_id", "\"0f8fad5b\" is not a UUID (8-4-4-4-12 hexadecimal digits)"},
-    {{"event_id", "\"0f8fad5bd9cb469fa16570867728950e\""}, "event_id",
-     "\"0f8fad5bd9cb469fa16570867728950e\" is not a UUID (8-4-4-4-12 hexadecimal digits)"},
-    {{"event_id", "\"{0f8fad5b-d9cb-469f-a165-70867728950e}\""}, "event_id",
-     "\"{0f8fad5b-d9cb-469f-a165-70867728950e}\" is not a UUID (8-4-4-4-12 hexadecimal digits)"},
-    {{"event_id", "\"0f8fad5b-d9cb-469f-a165-70867728950g\""}, "event_id",
-     "\"0f8fad5b-d9cb-469f-a165-70867728950g\" is not a UUID (8-4-4-4-12 hexadecimal digits)"},
+    { { "event_id", DEL }, "event_id", "required" },
+    { { "event_id", "null" }, "event_id", "must be a string (got null)" },
+    { { "event_id", "42" }, "event_id", "must be a string (got 42)" },
+    { { "event_id", "\"0f8fad5b\"" },
+      "event_id",
+      "\"0f8fad5b\" is not a UUID (8-4-4-4-12 hexadecimal digits)" },
+    { { "event_id", "\"0f8fad5bd9cb469fa16570867728950e\"" },
+      "event_id",
+      "\"0f8fad5bd9cb469fa16570867728950e\" is not a UUID (8-4-4-4-12 hexadecimal digits)" },
+    { { "event_id", "\"{0f8fad5b-d9cb-469f-a165-70867728950e}\"" },
+      "event_id",
+      "\"{0f8fad5b-d9cb-469f-a165-70867728950e}\" is not a UUID (8-4-4-4-12 hexadecimal digits)" },
+    { { "event_id", "\"0f8fad5b-d9cb-469f-a165-70867728950g\"" },
+      "event_id",
+      "\"0f8fad5b-d9cb-469f-a165-70867728950g\" is not a UUID (8-4-4-4-12 hexadecimal digits)" },
     /* type */
-    {{"type", DEL}, "type", "required"},
-    {{"type", "[\"conversation.reported\"]"}, "type", "must be a string (got an array)"},
-    {{"type", "\"conversation.deleted\""}, "type", "\"conversation.deleted\" is not an event type " TYPES},
-    {{"type", "\"Conversation.Reported\""}, "type", "\"Conversation.Reported\" is not an event type " TYPES},
-    {{"type", "\"reported\""}, "type", "\"reported\" is not an event type " TYPES},
+    { { "type", DEL }, "type", "required" },
+    { { "type", "[\"conversation.reported\"]" }, "type", "must be a string (got an array)" },
+    { { "type", "\"conversation.deleted\"" },
+      "type",
+      "\"conversation.deleted\" is not an event type " TYPES },
+    { { "type", "\"Conversation.Reported\"" },
+      "type",
+      "\"Conversation.Reported\" is not an event type " TYPES },
+    { { "type", "\"reported\"" }, "type", "\"reported\" is not an event type " TYPES },
     /* reported_at */
-    {{"reported_at", DEL}, "reported_at", "required"},
-    {{"reported_at", "1772359200"}, "reported_at", "must be a string (got 1772359200)"},
-    {{"reported_at", "\"2026-03-01 10:00:00Z\""}, "reported_at",
-     "\"2026-03-01 10:00:00Z\" is not an RFC 3339 date-time with a time zone (e.g. 2026-03-01T10:00:00Z)"},
-    {{"reported_at", "\"2026-03-01T10:00:00\""}, "reported_at",
-     "\"2026-03-01T10:00:00\" is not an RFC 3339 date-time with a time zone (e.g. 2026-03-01T10:00:00Z)"},
-    {{"reported_at", "\"2026-03-01\""}, "reported_at",
-     "\"2026-03-01\" is not an RFC 3339 date-time with a time zone (e.g. 2026-03-01T10:00:00Z)"},
-    {{"reported_at", "\"2026-03-01T10:00:00+0530\""}, "reported_at",
-     "\"2026-03-01T10:00:00+0530\" is not an RFC 3339 date-time with a time zone (e.g. 2026-03-01T10:00:00Z)"},
-    {{"reported_at", "\"2026-02-29T10:00:00Z\""}, "reported_at", "2026-02-29 is not a calendar date"},
-    {{"reported_at", "\"2026-13-01T10:00:00Z\""}, "reported_at", "2026-13-01 is not a calendar date"},
-    {{"reported_at", "\"2026-03-01T24:00:00Z\""}, "reported_at", "24:00:00 is not a time of day"},
-    {{"reported_at", "\"2026-03-01T10:00:61Z\""}, "reported_at", "10:00:61 is not a time of day"},
-    {{"reported_at", "\"2026-03-01T10:00:00+24:00\""}, "reported_at", "+24:00 is not a UTC offset (at most ±23:59)"},
+    { { "reported_at", DEL }, "reported_at", "required" },
+    { { "reported_at", "1772359200" }, "reported_at", "must be a string (got 1772359200)" },
+    { { "reported_at", "\"2026-03-01 10:00:00Z\"" },
+      "reported_at",
+      "\"2026-03-01 10:00:00Z\" is not an RFC 3339 date-time with a time zone (e.g. "
+      "2026-03-01T10:00:00Z)" },
+    { { "reported_at", "\"2026-03-01T10:00:00\"" },
+      "reported_at",
+      "\"2026-03-01T10:00:00\" is not an RFC 3339 date-time with a time zone (e.g. "
+      "2026-03-01T10:00:00Z)" },
+    { { "reported_at", "\"2026-03-01\"" },
+      "reported_at",
+      "\"2026-03-01\" is not an RFC 3339 date-time with a time zone (e.g. 2026-03-01T10:00:00Z)" },
+    { { "reported_at", "\"2026-03-01T10:00:00+0530\"" },
+      "reported_at",
+      "\"2026-03-01T10:00:00+0530\" is not an RFC 3339 date-time with a time zone (e.g. "
+      "2026-03-01T10:00:00Z)" },
+    { { "reported_at", "\"2026-02-29T10:00:00Z\"" },
+      "reported_at",
+      "2026-02-29 is not a calendar date" },
+    { { "reported_at", "\"2026-13-01T10:00:00Z\"" },
+      "reported_at",
+      "2026-13-01 is not a calendar date" },
+    { { "reported_at", "\"2026-03-01T24:00:00Z\"" },
+      "reported_at",
+      "24:00:00 is not a time of day" },
+    { { "reported_at", "\"2026-03-01T10:00:61Z\"" },
+      "reported_at",
+      "10:00:61 is not a time of day" },
+    { { "reported_at", "\"2026-03-01T10:00:00+24:00\"" },
+      "reported_at",
+      "+24:00 is not a UTC offset (at most ±23:59)" },
     /* now + 1 day + 1 µs, written with and without an offset */
-    {{"reported_at", "\"2026-03-02T12:00:00.000001Z\""}, "reported_at",
-     "2026-03-02T12:00:00.000001Z is more than one day ahead of this checker's clock (2026-03-01T12:00:00.000000Z)"},
-    {{"reported_at", "\"2026-03-02T07:00:00.000001-05:00\""}, "reported_at",
-     "2026-03-02T07:00:00.000001-05:00 is more than one day ahead of this checker's clock (2026-03-01T12:00:00.000000Z)"},
+    { { "reported_at", "\"2026-03-02T12:00:00.000001Z\"" },
+      "reported_at",
+      "2026-03-02T12:00:00.000001Z is more than one day ahead of this checker's clock "
+      "(2026-03-01T12:00:00.000000Z)" },
+    { { "reported_at", "\"2026-03-02T07:00:00.000001-05:00\"" },
+      "reported_at",
+      "2026-03-02T07:00:00.000001-05:00 is more than one day ahead of this checker's clock "
+      "(2026-03-01T12:00:00.000000Z)" },
     /* occurred_on */
-    {{"occurred_on", DEL}, "occurred_on", "required"},
-    {{"occurred_on", "20260227"}, "occurred_on", "must be a string (got 20260227)"},
-    {{"occurred_on", "\"27/02/2026\""}, "occurred_on", "\"27/02/2026\" is not a date in the form YYYY-MM-DD"},
-    {{"occurred_on", "\"2026-2-27\""}, "occurred_on", "\"2026-2-27\" is not a date in the form YYYY-MM-DD"},
-    {{"occurred_on", "\"2026-02-27T00:00:00Z\""}, "occurred_on",
-     "\"2026-02-27T00:00:00Z\" is not a date in the form YYYY-MM-DD"},
-    {{"occurred_on", "\"2026-13-01\""}, "occurred_on", "2026-13-01 is not a calendar date"},
-    {{"occurred_on", "\"2026-02-29\""}, "occurred_on", "2026-02-29 is not a calendar date"},
-    {{"occurred_on", "\"1900-02-29\""}, "occurred_on", "1900-02-29 is not a calendar date"},
-    {{"occurred_on", "\"1999-12-31\""}, "occurred_on", "1999-12-31 is before 2000-01-01"},
+    { { "occurred_on", DEL }, "occurred_on", "required" },
+    { { "occurred_on", "20260227" }, "occurred_on", "must be a string (got 20260227)" },
+    { { "occurred_on", "\"27/02/2026\"" },
+      "occurred_on",
+      "\"27/02/2026\" is not a date in the form YYYY-MM-DD" },
+    { { "occurred_on", "\"2026-2-27\"" },
+      "occurred_on",
+      "\"2026-2-27\" is not a date in the form YYYY-MM-DD" },
+    { { "occurred_on", "\"2026-02-27T00:00:00Z\"" },
+      "occurred_on",
+      "\"2026-02-27T00:00:00Z\" is not a date in the form YYYY-MM-DD" },
+    { { "occurred_on", "\"2026-13-01\"" }, "occurred_on", "2026-13-01 is not a calendar date" },
+    { { "occurred_on", "\"2026-02-29\"" }, "occurred_on", "2026-02-29 is not a calendar date" },
+    { { "occurred_on", "\"1900-02-29\"" }, "occurred_on", "1900-02-29 is not a calendar date" },
+    { { "occurred_on", "\"1999-12-31\"" }, "occurred_on", "1999-12-31 is before 2000-01-01" },
     /* date (UTC) of reported_at + 2 */
-    {{"occurred_on", "\"2026-03-03\""}, "occurred_on",
-     "2026-03-03 is more than one day after reported_at (2026-03-01 UTC)"},
+    { { "occurred_on", "\"2026-03-03\"" },
+      "occurred_on",
+      "2026-03-03 is more than one day after reported_at (2026-03-01 UTC)" },
     /* +05:00 moves reported_at back to 2026-02-28 in UTC, so 2026-03-02 is two days after */
-    {{"reported_at", "\"2026-03-01T01:00:00+05:00\"", "occurred_on", "\"2026-03-02\""}, "occurred_on",
-     "2026-03-02 is more than one day after reported_at (2026-02-28 UTC)"},
-    {{"reported_at", "\"2026-03-01T05:29:59.999999+05:30\"", "occurred_on", "\"2026-03-02\""}, "occurred_on",
-     "2026-03-02 is more than one day after reported_at (2026-02-28 UTC)"},
+    { { "reported_at", "\"2026-03-01T01:00:00+05:00\"", "occurred_on", "\"2026-03-02\"" },
+      "occurred_on",
+      "2026-03-02 is more than one day after reported_at (2026-02-28 UTC)" },
+    { { "reported_at", "\"2026-03-01T05:29:59.999999+05:30\"", "occurred_on", "\"2026-03-02\"" },
+      "occurred_on",
+      "2026-03-02 is more than one day after reported_at (2026-02-28 UTC)" },
     /* association */
-    {{"association", DEL}, "association.id", "required"},
-    {{"association", "null"}, "association.id", "required"},
-    {{"association", "{}"}, "association.id", "required"},
-    {{"association", "\"ha-42\""}, "association", "must be an object (got \"ha-42\")"},
-    {{"association.id", "7"}, "association.id", "must be a string (got 7)"},
-    {{"association.id", "null"}, "association.id", "must be a string (got null)"},
-    {{"association.id", "\"\""}, "association.id", "\"\" is not an association id " ASSOC},
-    {{"association.id", "\"-ha\""}, "association.id", "\"-ha\" is not an association id " ASSOC},
-    {{"association.id", "\"_ha\""}, "association.id", "\"_ha\" is not an association id " ASSOC},
-    {{"association.id", "\"ha 42\""}, "association.id", "\"ha 42\" is not an association id " ASSOC},
-    {{"association.id", "\"ha/42\""}, "association.id", "\"ha/42\" is not an association id " ASSOC},
-    {{"association.id", "\"hà\""}, "association.id", "\"hà\" is not an association id " ASSOC},
-    {{"association.id", "\"a23456789012345678901234567890123\""}, "association.id",
-     "\"a23456789012345678901234567890123\" is not an association id " ASSOC},
-    {{"association.name", "5"}, "association.name", "must be a string (got 5)"},
-    {{"association.name", "{\"en\":\"x\"}"}, "association.name", "must be a string (got an object)"},
+    { { "association", DEL }, "association.id", "required" },
+    { { "association", "null" }, "association.id", "required" },
+    { { "association", "{}" }, "association.id", "required" },
+    { { "association", "\"ha-42\"" }, "association", "must be an object (got \"ha-42\")" },
+    { { "association.id", "7" }, "association.id", "must be a string (got 7)" },
+    { { "association.id", "null" }, "association.id", "must be a string (got null)" },
+    { { "association.id", "\"\"" }, "association.id", "\"\" is not an association id " ASSOC },
+    { { "association.id", "\"-ha\"" },
+      "association.id",
+      "\"-ha\" is not an association id " ASSOC },
+    { { "association.id", "\"_ha\"" },
+      "association.id",
+      "\"_ha\" is not an association id " ASSOC },
+    { { "association.id", "\"ha 42\"" },
+      "association.id",
+      "\"ha 42\" is not an association id " ASSOC },
+    { { "association.id", "\"ha/42\"" },
+      "association.id",
+      "\"ha/42\" is not an association id " ASSOC },
+    { { "association.id", "\"hà\"" }, "association.id", "\"hà\" is not an association id " ASSOC },
+    { { "association.id", "\"a23456789012345678901234567890123\"" },
+      "association.id",
+      "\"a23456789012345678901234567890123\" is not an association id " ASSOC },
+    { { "association.name", "5" }, "association.name", "must be a string (got 5)" },
+    { { "association.name", "{\"en\":\"x\"}" },
+      "association.name",
+      "must be a string (got an object)" },
     /* constituency */
-    {{"constituency", DEL}, "constituency", "required"},
-    {{"constituency", "\"W07000112\""}, "constituency",
-     "must be an object with a code and/or a name (got \"W07000112\")"},
-    {{"constituency", "null"}, "constituency", "required"},
-    {{"constituency", "[\"W07000112\"]"}, "constituency", "must be an object with a code and/or a name (got an array)"},
-    {{"constituency", "{}"}, "constituency", "needs a code or a name"},
-    {{"constituency", "{\"code\":null,\"name\":null,\"ward\":\"x\"}"}, "constituency", "needs a code or a name"},
-    {{"constituency.code", "112"}, "constituency.code", "must be a string (got 112)"},
-    {{"constituency.code", "\"E99999999\""}, "constituency.code",
-     "\"E99999999\" is not a 2024 Westminster constituency code"},
-    {{"constituency.code", "\"E14001063 \""}, "constituency.code",
-     "\"E14001063 \" is not a 2024 Westminster constituency code"},
-    {{"constituency.code", "\"\""}, "constituency.code", "\"\" is not a 2024 Westminster constituency code"},
-    {{"constituency.code", "\"E14000530\""}, "constituency.code", /* a 2010-2024 code */
-     "\"E14000530\" is not a 2024 Westminster constituency code"},
-    {{"constituency.name", "[]"}, "constituency.name", "must be a string (got an array)"},
-    {{"constituency.name", "\"Atlantis\""}, "constituency.name",
-     "\"Atlantis\" is not the name of a 2024 Westminster constituency"},
-    {{"constituency.name", "\"Anglesey\""}, "constituency.name",
-     "\"Anglesey\" is not the name of a 2024 Westminster constituency"},
-    {{"constituency.code", DEL, "constituency.name", "\"Brighton\""}, "constituency.name",
-     "\"Brighton\" is not the name of a 2024 Westminster constituency"},
-    {{"constituency.code", "\"E14001063\""}, "constituency",
-     "code \"E14001063\" is Aldershot but name \"Ynys Môn\" is Ynys Môn (W07000112)"},
-    {{"constituency", "{\"code\":\"e14001129\",\"name\":\"Brighton Pavilion\"}"}, "constituency",
-     "code \"e14001129\" is Brighton Kemptown and Peacehaven but name \"Brighton Pavilion\" is Brighton Pavilion (E14001130)"},
+    { { "constituency", DEL }, "constituency", "required" },
+    { { "constituency", "\"W07000112\"" },
+      "constituency",
+      "must be an object with a code and/or a name (got \"W07000112\")" },
+    { { "constituency", "null" }, "constituency", "required" },
+    { { "constituency", "[\"W07000112\"]" },
+      "constituency",
+      "must be an object with a code and/or a name (got an array)" },
+    { { "constituency", "{}" }, "constituency", "needs a code or a name" },
+    { { "constituency", "{\"code\":null,\"name\":null,\"ward\":\"x\"}" },
+      "constituency",
+      "needs a code or a name" },
+    { { "constituency.code", "112" }, "constituency.code", "must be a string (got 112)" },
+    { { "constituency.code", "\"E99999999\"" },
+      "constituency.code",
+      "\"E99999999\" is not a 2024 Westminster constituency code" },
+    { { "constituency.code", "\"E14001063 \"" },
+      "constituency.code",
+      "\"E14001063 \" is not a 2024 Westminster constituency code" },
+    { { "constituency.code", "\"\"" },
+      "constituency.code",
+      "\"\" is not a 2024 Westminster constituency code" },
+    { { "constituency.code", "\"E14000530\"" },
+      "constituency.code", /* a 2010-2024 code */
+      "\"E14000530\" is not a 2024 Westminster constituency code" },
+    { { "constituency.name", "[]" }, "constituency.name", "must be a string (got an array)" },
+    { { "constituency.name", "\"Atlantis\"" },
+      "constituency.name",
+      "\"Atlantis\" is not the name of a 2024 Westminster constituency" },
+    { { "constituency.name", "\"Anglesey\"" },
+      "constituency.name",
+      "\"Anglesey\" is not the name of a 2024 Westminster constituency" },
+    { { "constituency.code", DEL, "constituency.name", "\"Brighton\"" },
+      "constituency.name",
+      "\"Brighton\" is not the name of a 2024 Westminster constituency" },
+    { { "constituency.code", "\"E14001063\"" },
+      "constituency",
+      "code \"E14001063\" is Aldershot but name \"Ynys Môn\" is Ynys Môn (W07000112)" },
+    { { "constituency", "{\"code\":\"e14001129\",\"name\":\"Brighton Pavilion\"}" },
+      "constituency",
+      "code \"e14001129\" is Brighton Kemptown and Peacehaven but name \"Brighton Pavilion\" is "
+      "Brighton Pavilion (E14001130)" },
     /* stakeholder */
-    {{"stakeholder", DEL}, "stakeholder.role", "required"},
-    {{"stakeholder", "null"}, "stakeholder.role", "required"},
-    {{"stakeholder", "{\"name\":\"Jane Smith\"}"}, "stakeholder.role", "required"},
-    {{"stakeholder", "[]"}, "stakeholder", "must be an object (got an array)"},
-    {{"stakeholder.role", DEL}, "stakeholder.role", "required"},
-    {{"stakeholder.role", "1"}, "stakeholder.role", "must be a string (got 1)"},
-    {{"stakeholder.role", "\"MP\""}, "stakeholder.role", "\"MP\" is not a stakeholder role " ROLES},
-    {{"stakeholder.role", "\"minister\""}, "stakeholder.role", "\"minister\" is not a stakeholder role " ROLES},
-    {{"stakeholder.role", "\"opinion former\""}, "stakeholder.role",
-     "\"opinion former\" is not a stakeholder role " ROLES},
-    {{"stakeholder.name", DEL}, "stakeholder.name", "required"},
-    {{"stakeholder.name", "null"}, "stakeholder.name", "must be a string (got null)"},
-    {{"stakeholder.name", "[\"Jane\",\"Smith\"]"}, "stakeholder.name", "must be a string (got an array)"},
-    {{"stakeholder.name", "\"\""}, "stakeholder.name", "\"\" " EMPTY_KEY},
-    {{"stakeholder.name", "\"Rt Hon MP\""}, "stakeholder.name", "\"Rt Hon MP\" " EMPTY_KEY},
-    {{"stakeholder.name", "\"Cllr.\""}, "stakeholder.name", "\"Cllr.\" " EMPTY_KEY},
-    {{"stakeholder.name", "\" -- \""}, "stakeholder.name", "\" -- \" " EMPTY_KEY},
-    {{"stakeholder.party", "1"}, "stakeholder.party", "must be a string (got 1)"},
-    {{"stakeholder.party", "false"}, "stakeholder.party", "must be a string (got false)"},
+    { { "stakeholder", DEL }, "stakeholder.role", "required" },
+    { { "stakeholder", "null" }, "stakeholder.role", "required" },
+    { { "stakeholder", "{\"name\":\"Jane Smith\"}" }, "stakeholder.role", "required" },
+    { { "stakeholder", "[]" }, "stakeholder", "must be an object (got an array)" },
+    { { "stakeholder.role", DEL }, "stakeholder.role", "required" },
+    { { "stakeholder.role", "1" }, "stakeholder.role", "must be a string (got 1)" },
+    { { "stakeholder.role", "\"MP\"" },
+      "stakeholder.role",
+      "\"MP\" is not a stakeholder role " ROLES },
+    { { "stakeholder.role", "\"minister\"" },
+      "stakeholder.role",
+      "\"minister\" is not a stakeholder role " ROLES },
+    { { "stakeholder.role", "\"opinion former\"" },
+      "stakeholder.role",
+      "\"opinion former\" is not a stakeholder role " ROLES },
+    { { "stakeholder.name", DEL }, "stakeholder.name", "required" },
+    { { "stakeholder.name", "null" }, "stakeholder.name", "must be a string (got null)" },
+    { { "stakeholder.name", "[\"Jane\",\"Smith\"]" },
+      "stakeholder.name",
+      "must be a string (got an array)" },
+    { { "stakeholder.name", "\"\"" }, "stakeholder.name", "\"\" " EMPTY_KEY },
+    { { "stakeholder.name", "\"Rt Hon MP\"" }, "stakeholder.name", "\"Rt Hon MP\" " EMPTY_KEY },
+    { { "stakeholder.name", "\"Cllr.\"" }, "stakeholder.name", "\"Cllr.\" " EMPTY_KEY },
+    { { "stakeholder.name", "\" -- \"" }, "stakeholder.name", "\" -- \" " EMPTY_KEY },
+    { { "stakeholder.party", "1" }, "stakeholder.party", "must be a string (got 1)" },
+    { { "stakeholder.party", "false" }, "stakeholder.party", "must be a string (got false)" },
     /* format */
-    {{"format", "3"}, "format", "must be a string (got 3)"},
-    {{"format", "\"visit\""}, "format", "\"visit\" is not a format " FORMATS},
-    {{"format", "\"Meeting\""}, "format", "\"Meeting\" is not a format " FORMATS},
-    {{"format", "\"site-visit\""}, "format", "\"site-visit\" is not a format " FORMATS},
+    { { "format", "3" }, "format", "must be a string (got 3)" },
+    { { "format", "\"visit\"" }, "format", "\"visit\" is not a format " FORMATS },
+    { { "format", "\"Meeting\"" }, "format", "\"Meeting\" is not a format " FORMATS },
+    { { "format", "\"site-visit\"" }, "format", "\"site-visit\" is not a format " FORMATS },
     /* stance */
-    {{"stance", "1.5"}, "stance", "must be an integer from -2 to 2 (got 1.5)"},
-    {{"stance", "2.0"}, "stance", "must be an integer from -2 to 2 (got 2.0)"},
-    {{"stance", "1e0"}, "stance", "must be an integer from -2 to 2 (got 1.0)"},
-    {{"stance", "\"1\""}, "stance", "must be an integer from -2 to 2 (got \"1\")"},
-    {{"stance", "true"}, "stance", "must be an integer from -2 to 2 (got true)"},
-    {{"stance", "3"}, "stance", "must be an integer from -2 to 2 (got 3)"},
-    {{"stance", "-3"}, "stance", "must be an integer from -2 to 2 (got -3)"},
-    {{"stance", "[1]"}, "stance", "must be an integer from -2 to 2 (got an array)"},
+    { { "stance", "1.5" }, "stance", "must be an integer from -2 to 2 (got 1.5)" },
+    { { "stance", "2.0" }, "stance", "must be an integer from -2 to 2 (got 2.0)" },
+    { { "stance", "1e0" }, "stance", "must be an integer from -2 to 2 (got 1.0)" },
+    { { "stance", "\"1\"" }, "stance", "must be an integer from -2 to 2 (got \"1\")" },
+    { { "stance", "true" }, "stance", "must be an integer from -2 to 2 (got true)" },
+    { { "stance", "3" }, "stance", "must be an integer from -2 to 2 (got 3)" },
+    { { "stance", "-3" }, "stance", "must be an integer from -2 to 2 (got -3)" },
+    { { "stance", "[1]" }, "stance", "must be an integer from -2 to 2 (got an array)" },
     /* topics */
-    {{"topics", "\"housing\""}, "topics", "must be an array of topic strings (got \"housing\")"},
-    {{"topics", "{}"}, "topics", "must be an array of topic strings (got an object)"},
-    {{"topics", "[5]"}, "topics", "topic 1 must be a string (got 5)"},
-    {{"topics", "[\"housing\",null]"}, "topics", "topic 2 must be a string (got null)"},
-    {{"topics", "[\"housing\",\"Damp\"]"}, "topics", "topic 2 (\"Damp\") is not a topic name " TOPIC},
-    {{"topics", "[\"\"]"}, "topics", "topic 1 (\"\") is not a topic name " TOPIC},
-    {{"topics", "[\"_damp\"]"}, "topics", "topic 1 (\"_damp\") is not a topic name " TOPIC},
-    {{"topics", "[\"net-zero\"]"}, "topics", "topic 1 (\"net-zero\") is not a topic name " TOPIC},
-    {{"topics", "[\"net zero\"]"}, "topics", "topic 1 (\"net zero\") is not a topic name " TOPIC},
-    {{"topics", "[\"logement_\\u00e9\"]"}, "topics", "topic 1 (\"logement_é\") is not a topic name " TOPIC},
-    {{"topics", "[\"a2345678901234567890123456789012345678901\"]"}, "topics",
-     "topic 1 (\"a2345678901234567890123456789012345678901\") is not a topic name " TOPIC},
+    { { "topics", "\"housing\"" },
+      "topics",
+      "must be an array of topic strings (got \"housing\")" },
+    { { "topics", "{}" }, "topics", "must be an array of topic strings (got an object)" },
+    { { "topics", "[5]" }, "topics", "topic 1 must be a string (got 5)" },
+    { { "topics", "[\"housing\",null]" }, "topics", "topic 2 must be a string (got null)" },
+    { { "topics", "[\"housing\",\"Damp\"]" },
+      "topics",
+      "topic 2 (\"Damp\") is not a topic name " TOPIC },
+    { { "topics", "[\"\"]" }, "topics", "topic 1 (\"\") is not a topic name " TOPIC },
+    { { "topics", "[\"_damp\"]" }, "topics", "topic 1 (\"_damp\") is not a topic name " TOPIC },
+    { { "topics", "[\"net-zero\"]" },
+      "topics",
+      "topic 1 (\"net-zero\") is not a topic name " TOPIC },
+    { { "topics", "[\"net zero\"]" },
+      "topics",
+      "topic 1 (\"net zero\") is not a topic name " TOPIC },
+    { { "topics", "[\"logement_\\u00e9\"]" },
+      "topics",
+      "topic 1 (\"logement_é\") is not a topic name " TOPIC },
+    { { "topics", "[\"a2345678901234567890123456789012345678901\"]" },
+      "topics",
+      "topic 1 (\"a2345678901234567890123456789012345678901\") is not a topic name " TOPIC },
     /* follow_up */
-    {{"follow_up", "\"yes\""}, "follow_up", "must be true or false (got \"yes\")"},
-    {{"follow_up", "\"true\""}, "follow_up", "must be true or false (got \"true\")"},
-    {{"follow_up", "1"}, "follow_up", "must be true or false (got 1)"},
+    { { "follow_up", "\"yes\"" }, "follow_up", "must be true or false (got \"yes\")" },
+    { { "follow_up", "\"true\"" }, "follow_up", "must be true or false (got \"true\")" },
+    { { "follow_up", "1" }, "follow_up", "must be true or false (got 1)" },
     /* notes */
-    {{"notes", "5"}, "notes", "must be a string (got 5)"},
-    {{"notes", "[\"a\"]"}, "notes", "must be a string (got an array)"},
+    { { "notes", "5" }, "notes", "must be a string (got 5)" },
+    { { "notes", "[\"a\"]" }, "notes", "must be a string (got an array)" },
     /* a withdrawal still names its conversation: identity fields are checked */
-    {{"type", "\"conversation.withdrawn\"", "stakeholder.name", "\"Mr\""}, "stakeholder.name", "\"Mr\" " EMPTY_KEY},
-    {{"type", "\"conversation.withdrawn\"", "occurred_on", DEL}, "occurred_on", "required"},
-    {{"type", "\"conversation.withdrawn\"", "constituency.code", "\"X\""}, "constituency.code",
-     "\"X\" is not a 2024 Westminster constituency code"},
-    {{"type", "\"conversation.withdrawn\"", "stakeholder.party", "7"}, "stakeholder.party",
-     "must be a string (got 7)"},
+    { { "type", "\"conversation.withdrawn\"", "stakeholder.name", "\"Mr\"" },
+      "stakeholder.name",
+      "\"Mr\" " EMPTY_KEY },
+    { { "type", "\"conversation.withdrawn\"", "occurred_on", DEL }, "occurred_on", "required" },
+    { { "type", "\"conversation.withdrawn\"", "constituency.code", "\"X\"" },
+      "constituency.code",
+      "\"X\" is not a 2024 Westminster constituency code" },
+    { { "type", "\"conversation.withdrawn\"", "stakeholder.party", "7" },
+      "stakeholder.party",
+      "must be a string (got 7)" },
     /* the first problem in table order is the one reported */
-    {{"event_id", "1", "notes", "2", "stance", "9"}, "event_id", "must be a string (got 1)"},
-    {{"stakeholder.role", "\"x\"", "constituency.code", "\"x\""}, "constituency.code",
-     "\"x\" is not a 2024 Westminster constituency code"},
-    {{"notes", "1", "topics", "1"}, "topics", "must be an array of topic strings (got 1)"},
+    { { "event_id", "1", "notes", "2", "stance", "9" }, "event_id", "must be a string (got 1)" },
+    { { "stakeholder.role", "\"x\"", "constituency.code", "\"x\"" },
+      "constituency.code",
+      "\"x\" is not a 2024 Westminster constituency code" },
+    { { "notes", "1", "topics", "1" }, "topics", "must be an array of topic strings (got 1)" },
     /* long and strange values are quoted escaped and cut short */
-    {{"event_id", "\"a\\\"b\\\\c\\nd\\u0001\""}, "event_id",
-     "\"a\\\"b\\\\c\\u000ad\\u0001\" is not a UUID (8-4-4-4-12 hexadecimal digits)"},
-    {{"format", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""}, "format",
-     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"… is not a format " FORMATS},
-    {{"format", "\"ééééééééééééééééééééééééé\""}, "format",
-     "\"éééééééééééééééééééééééé\"… is not a format " FORMATS},
+    { { "event_id", "\"a\\\"b\\\\c\\nd\\u0001\"" },
+      "event_id",
+      "\"a\\\"b\\\\c\\u000ad\\u0001\" is not a UUID (8-4-4-4-12 hexadecimal digits)" },
+    { { "format", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"" },
+      "format",
+      "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"… is not a format " FORMATS },
+    { { "format", "\"ééééééééééééééééééééééééé\"" },
+      "format",
+      "\"éééééééééééééééééééééééé\"… is not a format " FORMATS },
 };
 /* clang-format on */
 
 static void
 test_every_rule_rejects_with_its_field_and_message (void **state)
 {
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof s_rejected / sizeof s_rejected[0]; i++) {
         char *line = s_line (s_rejected[i].patches);
         s_expect_reject (line, strlen (line), NOW_US, s_rejected[i].field, s_rejected[i].reason);
@@ -383,119 +477,160 @@ typedef struct {
 /* clang-format off: one rule per line reads better than wrapped text */
 static const accept_case_t s_accepted[] = {
     /* the base event itself, normalised */
-    {{NULL}, "event_id", "0f8fad5b-d9cb-469f-a165-70867728950e"},
-    {{NULL}, "type", "conversation.reported"},
-    {{NULL}, "reported_at", "2026-03-01T10:00:00.000000Z"},
-    {{NULL}, "occurred_on", "2026-02-27"},
-    {{NULL}, "association.id", "HA-42"},
-    {{NULL}, "association.name", "Northern Homes"},
-    {{NULL}, "constituency", "W07000112"},
-    {{NULL}, "stakeholder.role", "mp"},
-    {{NULL}, "stakeholder.name", "Rt Hon Jane Smith MP|jane smith"},
-    {{NULL}, "stakeholder.party", "Labour"},
-    {{NULL}, "format", "site_visit"},
-    {{NULL}, "stance", "1"},
-    {{NULL}, "topics", "housing,net_zero"},
-    {{NULL}, "follow_up", "true"},
-    {{NULL}, "notes", "Talked about damp."},
+    { { NULL }, "event_id", "0f8fad5b-d9cb-469f-a165-70867728950e" },
+    { { NULL }, "type", "conversation.reported" },
+    { { NULL }, "reported_at", "2026-03-01T10:00:00.000000Z" },
+    { { NULL }, "occurred_on", "2026-02-27" },
+    { { NULL }, "association.id", "HA-42" },
+    { { NULL }, "association.name", "Northern Homes" },
+    { { NULL }, "constituency", "W07000112" },
+    { { NULL }, "stakeholder.role", "mp" },
+    { { NULL }, "stakeholder.name", "Rt Hon Jane Smith MP|jane smith" },
+    { { NULL }, "stakeholder.party", "Labour" },
+    { { NULL }, "format", "site_visit" },
+    { { NULL }, "stance", "1" },
+    { { NULL }, "topics", "housing,net_zero" },
+    { { NULL }, "follow_up", "true" },
+    { { NULL }, "notes", "Talked about damp." },
     /* event_id */
-    {{"event_id", "\"00000000-0000-0000-0000-000000000000\""}, "event_id", "00000000-0000-0000-0000-000000000000"},
-    {{"event_id", "\"ABCDEF01-2345-6789-ABCD-EF0123456789\""}, "event_id", "abcdef01-2345-6789-abcd-ef0123456789"},
+    { { "event_id", "\"00000000-0000-0000-0000-000000000000\"" },
+      "event_id",
+      "00000000-0000-0000-0000-000000000000" },
+    { { "event_id", "\"ABCDEF01-2345-6789-ABCD-EF0123456789\"" },
+      "event_id",
+      "abcdef01-2345-6789-abcd-ef0123456789" },
     /* type */
-    {{"type", "\"conversation.amended\""}, "type", "conversation.amended"},
-    {{"type", "\"conversation.withdrawn\""}, "type", "conversation.withdrawn"},
+    { { "type", "\"conversation.amended\"" }, "type", "conversation.amended" },
+    { { "type", "\"conversation.withdrawn\"" }, "type", "conversation.withdrawn" },
     /* reported_at */
-    {{"reported_at", "\"2026-03-01T10:00:00+05:30\""}, "reported_at", "2026-03-01T04:30:00.000000Z"},
-    {{"reported_at", "\"2026-03-01t10:00:00.1234567z\""}, "reported_at", "2026-03-01T10:00:00.123456Z"},
-    {{"reported_at", "\"2026-02-28T23:59:60-01:00\""}, "reported_at", "2026-03-01T00:59:59.000000Z"},
+    { { "reported_at", "\"2026-03-01T10:00:00+05:30\"" },
+      "reported_at",
+      "2026-03-01T04:30:00.000000Z" },
+    { { "reported_at", "\"2026-03-01t10:00:00.1234567z\"" },
+      "reported_at",
+      "2026-03-01T10:00:00.123456Z" },
+    { { "reported_at", "\"2026-02-28T23:59:60-01:00\"" },
+      "reported_at",
+      "2026-03-01T00:59:59.000000Z" },
     /* exactly now + 1 day, with and without an offset */
-    {{"reported_at", "\"2026-03-02T12:00:00Z\""}, "reported_at", "2026-03-02T12:00:00.000000Z"},
-    {{"reported_at", "\"2026-03-02T17:30:00.000000+05:30\""}, "reported_at", "2026-03-02T12:00:00.000000Z"},
-    {{"reported_at", "\"2001-01-01T00:00:00Z\"", "occurred_on", "\"2000-01-01\""}, "reported_at",
-     "2001-01-01T00:00:00.000000Z"},
+    { { "reported_at", "\"2026-03-02T12:00:00Z\"" }, "reported_at", "2026-03-02T12:00:00.000000Z" },
+    { { "reported_at", "\"2026-03-02T17:30:00.000000+05:30\"" },
+      "reported_at",
+      "2026-03-02T12:00:00.000000Z" },
+    { { "reported_at", "\"2001-01-01T00:00:00Z\"", "occurred_on", "\"2000-01-01\"" },
+      "reported_at",
+      "2001-01-01T00:00:00.000000Z" },
     /* occurred_on */
-    {{"occurred_on", "\"2000-01-01\""}, "occurred_on", "2000-01-01"},
-    {{"occurred_on", "\"2024-02-29\""}, "occurred_on", "2024-02-29"},
-    {{"occurred_on", "\"2026-03-01\""}, "occurred_on", "2026-03-01"},
-    {{"occurred_on", "\"2026-03-02\""}, "occurred_on", "2026-03-02"}, /* date(reported_at) + 1 */
+    { { "occurred_on", "\"2000-01-01\"" }, "occurred_on", "2000-01-01" },
+    { { "occurred_on", "\"2024-02-29\"" }, "occurred_on", "2024-02-29" },
+    { { "occurred_on", "\"2026-03-01\"" }, "occurred_on", "2026-03-01" },
+    { { "occurred_on", "\"2026-03-02\"" },
+      "occurred_on",
+      "2026-03-02" }, /* date(reported_at) + 1 */
     /* -05:00 moves reported_at forward to 2026-03-01 in UTC, so 2026-03-02 is one day after */
-    {{"reported_at", "\"2026-02-28T23:00:00-05:00\"", "occurred_on", "\"2026-03-02\""}, "occurred_on", "2026-03-02"},
-    {{"reported_at", "\"2026-03-01T05:30:00+05:30\"", "occurred_on", "\"2026-03-02\""}, "occurred_on", "2026-03-02"},
-    {{"reported_at", "\"1999-12-31T00:00:00Z\"", "occurred_on", "\"2000-01-01\""}, "occurred_on", "2000-01-01"},
+    { { "reported_at", "\"2026-02-28T23:00:00-05:00\"", "occurred_on", "\"2026-03-02\"" },
+      "occurred_on",
+      "2026-03-02" },
+    { { "reported_at", "\"2026-03-01T05:30:00+05:30\"", "occurred_on", "\"2026-03-02\"" },
+      "occurred_on",
+      "2026-03-02" },
+    { { "reported_at", "\"1999-12-31T00:00:00Z\"", "occurred_on", "\"2000-01-01\"" },
+      "occurred_on",
+      "2000-01-01" },
     /* association */
-    {{"association.id", "\"a\""}, "association.id", "A"},
-    {{"association.id", "\"7\""}, "association.id", "7"},
-    {{"association.id", "\"1.b_c-D\""}, "association.id", "1.B_C-D"},
-    {{"association.id", "\"a2345678901234567890123456789012\""}, "association.id", "A2345678901234567890123456789012"},
-    {{"association.name", DEL}, "association.name", "(none)"},
-    {{"association.name", "null"}, "association.name", "(none)"},
-    {{"association.name", "\"Cymdeithas Tai Eryri\""}, "association.name", "Cymdeithas Tai Eryri"},
+    { { "association.id", "\"a\"" }, "association.id", "A" },
+    { { "association.id", "\"7\"" }, "association.id", "7" },
+    { { "association.id", "\"1.b_c-D\"" }, "association.id", "1.B_C-D" },
+    { { "association.id", "\"a2345678901234567890123456789012\"" },
+      "association.id",
+      "A2345678901234567890123456789012" },
+    { { "association.name", DEL }, "association.name", "(none)" },
+    { { "association.name", "null" }, "association.name", "(none)" },
+    { { "association.name", "\"Cymdeithas Tai Eryri\"" },
+      "association.name",
+      "Cymdeithas Tai Eryri" },
     /* constituency: code any case, name folded, both agreeing */
-    {{"constituency", "{\"code\":\"w07000112\"}"}, "constituency", "W07000112"},
-    {{"constituency", "{\"code\":\"e14001063\"}"}, "constituency", "E14001063"},
-    {{"constituency", "{\"name\":\"ynys mon\"}"}, "constituency", "W07000112"},
-    {{"constituency", "{\"name\":\"YNYS-MÔN\"}"}, "constituency", "W07000112"},
-    {{"constituency", "{\"name\":\"Brighton, Kemptown & Peacehaven\"}"}, "constituency", "E14001129"},
-    {{"constituency", "{\"code\":\"E14001129\",\"name\":\"brighton kemptown and peacehaven\"}"}, "constituency",
-     "E14001129"},
-    {{"constituency", "{\"code\":\"s14000067\",\"name\":\"Argyll, Bute & South Lochaber\"}"}, "constituency",
-     "S14000067"},
-    {{"constituency", "{\"code\":\"W07000112\",\"name\":null}"}, "constituency", "W07000112"},
-    {{"constituency", "{\"code\":null,\"name\":\"Aldershot\"}"}, "constituency", "E14001063"},
+    { { "constituency", "{\"code\":\"w07000112\"}" }, "constituency", "W07000112" },
+    { { "constituency", "{\"code\":\"e14001063\"}" }, "constituency", "E14001063" },
+    { { "constituency", "{\"name\":\"ynys mon\"}" }, "constituency", "W07000112" },
+    { { "constituency", "{\"name\":\"YNYS-MÔN\"}" }, "constituency", "W07000112" },
+    { { "constituency", "{\"name\":\"Brighton, Kemptown & Peacehaven\"}" },
+      "constituency",
+      "E14001129" },
+    { { "constituency", "{\"code\":\"E14001129\",\"name\":\"brighton kemptown and peacehaven\"}" },
+      "constituency",
+      "E14001129" },
+    { { "constituency", "{\"code\":\"s14000067\",\"name\":\"Argyll, Bute & South Lochaber\"}" },
+      "constituency",
+      "S14000067" },
+    { { "constituency", "{\"code\":\"W07000112\",\"name\":null}" }, "constituency", "W07000112" },
+    { { "constituency", "{\"code\":null,\"name\":\"Aldershot\"}" }, "constituency", "E14001063" },
     /* stakeholder */
-    {{"stakeholder.role", "\"councillor\""}, "stakeholder.role", "councillor"},
-    {{"stakeholder.role", "\"peer\""}, "stakeholder.role", "peer"},
-    {{"stakeholder.role", "\"mayor\""}, "stakeholder.role", "mayor"},
-    {{"stakeholder.role", "\"official\""}, "stakeholder.role", "official"},
-    {{"stakeholder.role", "\"opinion_former\""}, "stakeholder.role", "opinion_former"},
-    {{"stakeholder.name", "\"Cllr. jane  SMITH\""}, "stakeholder.name", "Cllr. jane  SMITH|jane smith"},
-    {{"stakeholder.name", "\"Jane Smith\""}, "stakeholder.name", "Jane Smith|jane smith"},
-    {{"stakeholder.name", "\"Siân O’Brien MS\""}, "stakeholder.name", "Siân O’Brien MS|sian o brien"},
-    {{"stakeholder.name", "\"Κώστας\""}, "stakeholder.name", "Κώστας|Κώστας"},
-    {{"stakeholder.party", DEL}, "stakeholder.party", "(none)"},
-    {{"stakeholder.party", "null"}, "stakeholder.party", "(none)"},
-    {{"stakeholder.party", "\"Plaid Cymru\""}, "stakeholder.party", "Plaid Cymru"},
+    { { "stakeholder.role", "\"councillor\"" }, "stakeholder.role", "councillor" },
+    { { "stakeholder.role", "\"peer\"" }, "stakeholder.role", "peer" },
+    { { "stakeholder.role", "\"mayor\"" }, "stakeholder.role", "mayor" },
+    { { "stakeholder.role", "\"official\"" }, "stakeholder.role", "official" },
+    { { "stakeholder.role", "\"opinion_former\"" }, "stakeholder.role", "opinion_former" },
+    { { "stakeholder.name", "\"Cllr. jane  SMITH\"" },
+      "stakeholder.name",
+      "Cllr. jane  SMITH|jane smith" },
+    { { "stakeholder.name", "\"Jane Smith\"" }, "stakeholder.name", "Jane Smith|jane smith" },
+    { { "stakeholder.name", "\"Siân O’Brien MS\"" },
+      "stakeholder.name",
+      "Siân O’Brien MS|sian o brien" },
+    { { "stakeholder.name", "\"Κώστας\"" }, "stakeholder.name", "Κώστας|Κώστας" },
+    { { "stakeholder.party", DEL }, "stakeholder.party", "(none)" },
+    { { "stakeholder.party", "null" }, "stakeholder.party", "(none)" },
+    { { "stakeholder.party", "\"Plaid Cymru\"" }, "stakeholder.party", "Plaid Cymru" },
     /* format */
-    {{"format", DEL}, "format", "meeting"},
-    {{"format", "null"}, "format", "meeting"},
-    {{"format", "\"meeting\""}, "format", "meeting"},
-    {{"format", "\"call\""}, "format", "call"},
-    {{"format", "\"event\""}, "format", "event"},
-    {{"format", "\"correspondence\""}, "format", "correspondence"},
+    { { "format", DEL }, "format", "meeting" },
+    { { "format", "null" }, "format", "meeting" },
+    { { "format", "\"meeting\"" }, "format", "meeting" },
+    { { "format", "\"call\"" }, "format", "call" },
+    { { "format", "\"event\"" }, "format", "event" },
+    { { "format", "\"correspondence\"" }, "format", "correspondence" },
     /* stance */
-    {{"stance", DEL}, "stance", "unknown"},
-    {{"stance", "null"}, "stance", "unknown"},
-    {{"stance", "-2"}, "stance", "-2"},
-    {{"stance", "-1"}, "stance", "-1"},
-    {{"stance", "0"}, "stance", "0"},
-    {{"stance", "-0"}, "stance", "0"},
-    {{"stance", "2"}, "stance", "2"},
+    { { "stance", DEL }, "stance", "unknown" },
+    { { "stance", "null" }, "stance", "unknown" },
+    { { "stance", "-2" }, "stance", "-2" },
+    { { "stance", "-1" }, "stance", "-1" },
+    { { "stance", "0" }, "stance", "0" },
+    { { "stance", "-0" }, "stance", "0" },
+    { { "stance", "2" }, "stance", "2" },
     /* topics */
-    {{"topics", DEL}, "topics", ""},
-    {{"topics", "null"}, "topics", ""},
-    {{"topics", "[]"}, "topics", ""},
-    {{"topics", "[\"b\",\"a\",\"b\",\"a\",\"c\"]"}, "topics", "b,a,c"},
-    {{"topics", "[\"0\",\"9_\",\"a_b_c\"]"}, "topics", "0,9_,a_b_c"},
-    {{"topics", "[\"a23456789012345678901234567890123456789_\"]"}, "topics", "a23456789012345678901234567890123456789_"},
+    { { "topics", DEL }, "topics", "" },
+    { { "topics", "null" }, "topics", "" },
+    { { "topics", "[]" }, "topics", "" },
+    { { "topics", "[\"b\",\"a\",\"b\",\"a\",\"c\"]" }, "topics", "b,a,c" },
+    { { "topics", "[\"0\",\"9_\",\"a_b_c\"]" }, "topics", "0,9_,a_b_c" },
+    { { "topics", "[\"a23456789012345678901234567890123456789_\"]" },
+      "topics",
+      "a23456789012345678901234567890123456789_" },
     /* follow_up */
-    {{"follow_up", DEL}, "follow_up", "false"},
-    {{"follow_up", "null"}, "follow_up", "false"},
-    {{"follow_up", "false"}, "follow_up", "false"},
+    { { "follow_up", DEL }, "follow_up", "false" },
+    { { "follow_up", "null" }, "follow_up", "false" },
+    { { "follow_up", "false" }, "follow_up", "false" },
     /* notes */
-    {{"notes", DEL}, "notes", "(none)"},
-    {{"notes", "null"}, "notes", "(none)"},
-    {{"notes", "\"\""}, "notes", ""},
-    {{"notes", "\"Line one\\nline two\\t«quoted»\""}, "notes", "Line one\nline two\t«quoted»"},
+    { { "notes", DEL }, "notes", "(none)" },
+    { { "notes", "null" }, "notes", "(none)" },
+    { { "notes", "\"\"" }, "notes", "" },
+    { { "notes", "\"Line one\\nline two\\t«quoted»\"" }, "notes", "Line one\nline two\t«quoted»" },
     /* unknown members are ignored, at the top and inside objects */
-    {{"source_system", "{\"name\":\"crm\",\"ids\":[1,2,3]}", "stakeholder.email", "\"jane@example.org\"",
-      "constituency.ward", "7"}, "constituency", "W07000112"},
+    { { "source_system",
+        "{\"name\":\"crm\",\"ids\":[1,2,3]}",
+        "stakeholder.email",
+        "\"jane@example.org\"",
+        "constituency.ward",
+        "7" },
+      "constituency",
+      "W07000112" },
 };
 /* clang-format on */
 
 static void
 test_every_rule_accepts_and_normalises (void **state)
 {
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof s_accepted / sizeof s_accepted[0]; i++) {
         char *line = s_line (s_accepted[i].patches);
         s_expect_accept (line, strlen (line), NOW_US, s_accepted[i].probe, s_accepted[i].want);
@@ -508,9 +643,10 @@ test_every_rule_accepts_and_normalises (void **state)
 static void
 test_withdrawal_ignores_garbage_attributes (void **state)
 {
-    (void) state;
-    const char *patches[] = {"type", "\"conversation.withdrawn\"", "stance", "\"very\"",
-                             "topics", "5", NULL};
+    (void)state;
+    const char *patches[] = {
+        "type", "\"conversation.withdrawn\"", "stance", "\"very\"", "topics", "5", NULL
+    };
     char *line = s_line (patches);
     json_t *root = json_loads (line, 0, NULL);
     json_object_set_new (root, "format", json_string ("telepathy"));
@@ -540,8 +676,8 @@ test_withdrawal_ignores_garbage_attributes (void **state)
 static void
 test_withdrawal_with_valid_attributes_also_leaves_them_out (void **state)
 {
-    (void) state;
-    const char *patches[] = {"type", "\"conversation.withdrawn\"", NULL};
+    (void)state;
+    const char *patches[] = { "type", "\"conversation.withdrawn\"", NULL };
     char *line = s_line (patches);
     event_t ev;
     reject_t why;
@@ -565,7 +701,7 @@ typedef struct {
 static void
 test_whole_line_problems (void **state)
 {
-    (void) state;
+    (void)state;
     /* clang-format off */
     static const line_case_t cases[] = {
         {"", 0, "line is empty"},
@@ -625,13 +761,13 @@ s_line_of_length (size_t len)
 static void
 test_line_of_16384_bytes_is_read_and_16385_is_not (void **state)
 {
-    (void) state;
+    (void)state;
     char *line = s_line_of_length (EVENT_LINE_MAX);
     s_expect_accept (line, EVENT_LINE_MAX, NOW_US, "constituency", "W07000112");
     free (line);
     line = s_line_of_length (EVENT_LINE_MAX + 1);
-    s_expect_reject (line, EVENT_LINE_MAX + 1, NOW_US, "",
-                     "line is 16385 bytes long (at most 16384)");
+    s_expect_reject (
+      line, EVENT_LINE_MAX + 1, NOW_US, "", "line is 16385 bytes long (at most 16384)");
     free (line);
     /* The length is the len argument, not a NUL: a longer buffer is not read past len. */
     line = s_line_of_length (EVENT_LINE_MAX + 100);
@@ -646,32 +782,32 @@ test_line_of_16384_bytes_is_read_and_16385_is_not (void **state)
 
 typedef struct {
     const char *path;
-    const char *unit;  /* repeated to build the value */
-    size_t ok_units;   /* the largest accepted count */
-    size_t extra_units;/* units added to go over */
+    const char *unit;   /* repeated to build the value */
+    size_t ok_units;    /* the largest accepted count */
+    size_t extra_units; /* units added to go over */
     const char *reason;
 } limit_case_t;
 
 static void
 test_byte_limits_at_and_past_the_boundary (void **state)
 {
-    (void) state;
+    (void)state;
     static const limit_case_t cases[] = {
         /* counted in bytes, not characters: 100 × "é" is 200 bytes */
-        {"stakeholder.name", "é", 100, 1, "is 202 bytes long (at most 200)"},
-        {"stakeholder.name", "a", 200, 1, "is 201 bytes long (at most 200)"},
-        {"stakeholder.party", "a", 100, 1, "is 101 bytes long (at most 100)"},
-        {"stakeholder.party", "ŵ", 50, 1, "is 102 bytes long (at most 100)"},
-        {"association.name", "a", 200, 1, "is 201 bytes long (at most 200)"},
-        {"notes", "a", 4000, 1, "is 4001 bytes long (at most 4000)"},
-        {"notes", "€", 1333, 1, "is 4002 bytes long (at most 4000)"},
+        { "stakeholder.name", "é", 100, 1, "is 202 bytes long (at most 200)" },
+        { "stakeholder.name", "a", 200, 1, "is 201 bytes long (at most 200)" },
+        { "stakeholder.party", "a", 100, 1, "is 101 bytes long (at most 100)" },
+        { "stakeholder.party", "ŵ", 50, 1, "is 102 bytes long (at most 100)" },
+        { "association.name", "a", 200, 1, "is 201 bytes long (at most 200)" },
+        { "notes", "a", 4000, 1, "is 4001 bytes long (at most 4000)" },
+        { "notes", "€", 1333, 1, "is 4002 bytes long (at most 4000)" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const limit_case_t *c = &cases[i];
         char *ok = s_repeat (c->unit, c->ok_units);
         char *over = s_repeat (c->unit, c->ok_units + c->extra_units);
-        const char *p_ok[] = {c->path, ok, NULL};
-        const char *p_over[] = {c->path, over, NULL};
+        const char *p_ok[] = { c->path, ok, NULL };
+        const char *p_over[] = { c->path, over, NULL };
         char *line = s_line (p_ok);
         s_expect_accept (line, strlen (line), NOW_US, NULL, NULL);
         free (line);
@@ -686,31 +822,37 @@ test_byte_limits_at_and_past_the_boundary (void **state)
 static void
 test_twenty_topics_are_allowed_and_twenty_one_are_not (void **state)
 {
-    (void) state;
+    (void)state;
     char list[512] = "[";
     for (int i = 0; i < 21; i++) {
         if (i == 20) {
-            const char *p20[] = {"topics", NULL, NULL};
+            const char *p20[] = { "topics", NULL, NULL };
             char twenty[512];
             snprintf (twenty, sizeof twenty, "%s]", list);
             p20[1] = twenty;
             char *line = s_line (p20);
-            s_expect_accept (line, strlen (line), NOW_US, "topics",
-                             "t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t11,t12,t13,t14,t15,t16,t17,t18,t19");
+            s_expect_accept (
+              line,
+              strlen (line),
+              NOW_US,
+              "topics",
+              "t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t11,t12,t13,t14,t15,t16,t17,t18,t19");
             free (line);
         }
         snprintf (list + strlen (list), sizeof list - strlen (list), "%s\"t%d\"", i ? "," : "", i);
     }
     strcat (list, "]");
-    const char *p21[] = {"topics", list, NULL};
+    const char *p21[] = { "topics", list, NULL };
     char *line = s_line (p21);
     s_expect_reject (line, strlen (line), NOW_US, "topics", "has 21 topics (at most 20)");
     free (line);
     /* The limit counts the array as sent, repeats included. */
-    const char *rep[] = {"topics",
-                         "[\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
-                         "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\"]",
-                         NULL};
+    const char *rep[] = {
+        "topics",
+        "[\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+        "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\"]",
+        NULL
+    };
     line = s_line (rep);
     s_expect_reject (line, strlen (line), NOW_US, "topics", "has 21 topics (at most 20)");
     free (line);
@@ -721,10 +863,10 @@ test_twenty_topics_are_allowed_and_twenty_one_are_not (void **state)
 static void
 test_rejection_after_allocation_frees_everything (void **state)
 {
-    (void) state;
+    (void)state;
     /* Every owned member is set before notes is checked: under ASan a leak here fails. */
     char *big = s_repeat ("n", 4001);
-    const char *patches[] = {"notes", big, NULL};
+    const char *patches[] = { "notes", big, NULL };
     char *line = s_line (patches);
     s_expect_reject (line, strlen (line), NOW_US, "notes", "is 4001 bytes long (at most 4000)");
     free (line);
@@ -734,7 +876,7 @@ test_rejection_after_allocation_frees_everything (void **state)
 static void
 test_event_fini_is_safe_twice_and_on_an_empty_event (void **state)
 {
-    (void) state;
+    (void)state;
     event_t ev;
     memset (&ev, 0, sizeof ev);
     event_fini (&ev);
@@ -748,23 +890,24 @@ test_event_fini_is_safe_twice_and_on_an_empty_event (void **state)
 static void
 test_names_of_enumerated_values (void **state)
 {
-    (void) state;
+    (void)state;
     assert_string_equal (event_type_name (EVENT_REPORTED), "conversation.reported");
     assert_string_equal (event_type_name (EVENT_AMENDED), "conversation.amended");
     assert_string_equal (event_type_name (EVENT_WITHDRAWN), "conversation.withdrawn");
-    static const char *roles[] = {"mp",    "councillor", "peer",
-                                  "mayor", "official",   "opinion_former"};
+    static const char *roles[] = {
+        "mp", "councillor", "peer", "mayor", "official", "opinion_former"
+    };
     for (int i = 0; i < 6; i++)
-        assert_string_equal (event_role_name ((stakeholder_role_t) i), roles[i]);
-    static const char *formats[] = {"meeting", "site_visit", "call", "event", "correspondence"};
+        assert_string_equal (event_role_name ((stakeholder_role_t)i), roles[i]);
+    static const char *formats[] = { "meeting", "site_visit", "call", "event", "correspondence" };
     for (int i = 0; i < 5; i++)
-        assert_string_equal (event_format_name ((event_format_t) i), formats[i]);
+        assert_string_equal (event_format_name ((event_format_t)i), formats[i]);
 }
 
 static void
 test_now_is_the_real_clock (void **state)
 {
-    (void) state;
+    (void)state;
     int64_t a = event_now_us ();
     /* after 2025-01-01 and before 2100-01-01 */
     assert_true (a > INT64_C (1735689600) * 1000000);

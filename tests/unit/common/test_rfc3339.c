@@ -15,66 +15,66 @@ typedef struct {
 } instant_case_t;
 
 static const instant_case_t s_instants[] = {
-    {"2026-03-01T10:00:00Z", RFC3339_OK, "2026-03-01T10:00:00.000000Z"},
-    {"2026-03-01t10:00:00z", RFC3339_OK, "2026-03-01T10:00:00.000000Z"},
-    {"2026-03-01T10:00:00.123456Z", RFC3339_OK, "2026-03-01T10:00:00.123456Z"},
-    {"2026-03-01T10:00:00.1Z", RFC3339_OK, "2026-03-01T10:00:00.100000Z"},
+    { "2026-03-01T10:00:00Z", RFC3339_OK, "2026-03-01T10:00:00.000000Z" },
+    { "2026-03-01t10:00:00z", RFC3339_OK, "2026-03-01T10:00:00.000000Z" },
+    { "2026-03-01T10:00:00.123456Z", RFC3339_OK, "2026-03-01T10:00:00.123456Z" },
+    { "2026-03-01T10:00:00.1Z", RFC3339_OK, "2026-03-01T10:00:00.100000Z" },
     /* Beyond microseconds: truncated, never rounded up into the next second. */
-    {"2026-03-01T10:00:00.1234567Z", RFC3339_OK, "2026-03-01T10:00:00.123456Z"},
-    {"2026-12-31T23:59:59.99999999999999999999Z", RFC3339_OK, "2026-12-31T23:59:59.999999Z"},
+    { "2026-03-01T10:00:00.1234567Z", RFC3339_OK, "2026-03-01T10:00:00.123456Z" },
+    { "2026-12-31T23:59:59.99999999999999999999Z", RFC3339_OK, "2026-12-31T23:59:59.999999Z" },
     /* Offsets convert to UTC, moving the date either way. */
-    {"2026-03-01T10:00:00+05:30", RFC3339_OK, "2026-03-01T04:30:00.000000Z"},
-    {"2026-03-01T03:00:00+05:30", RFC3339_OK, "2026-02-28T21:30:00.000000Z"},
-    {"2026-03-01T23:30:00-01:00", RFC3339_OK, "2026-03-02T00:30:00.000000Z"},
-    {"2024-02-28T23:00:00-02:00", RFC3339_OK, "2024-02-29T01:00:00.000000Z"},
-    {"2026-03-01T10:00:00-00:00", RFC3339_OK, "2026-03-01T10:00:00.000000Z"},
-    {"2026-03-01T10:00:00+23:59", RFC3339_OK, "2026-02-28T10:01:00.000000Z"},
+    { "2026-03-01T10:00:00+05:30", RFC3339_OK, "2026-03-01T04:30:00.000000Z" },
+    { "2026-03-01T03:00:00+05:30", RFC3339_OK, "2026-02-28T21:30:00.000000Z" },
+    { "2026-03-01T23:30:00-01:00", RFC3339_OK, "2026-03-02T00:30:00.000000Z" },
+    { "2024-02-28T23:00:00-02:00", RFC3339_OK, "2024-02-29T01:00:00.000000Z" },
+    { "2026-03-01T10:00:00-00:00", RFC3339_OK, "2026-03-01T10:00:00.000000Z" },
+    { "2026-03-01T10:00:00+23:59", RFC3339_OK, "2026-02-28T10:01:00.000000Z" },
     /* A leap second reads as :59 with its fraction. */
-    {"2016-12-31T23:59:60Z", RFC3339_OK, "2016-12-31T23:59:59.000000Z"},
-    {"2016-12-31T23:59:60.5Z", RFC3339_OK, "2016-12-31T23:59:59.500000Z"},
-    {"2024-02-29T00:00:00Z", RFC3339_OK, "2024-02-29T00:00:00.000000Z"},
-    {"2000-02-29T00:00:00Z", RFC3339_OK, "2000-02-29T00:00:00.000000Z"},
-    {"1970-01-01T00:00:00Z", RFC3339_OK, "1970-01-01T00:00:00.000000Z"},
-    {"1969-12-31T23:59:59.999999Z", RFC3339_OK, "1969-12-31T23:59:59.999999Z"},
-    {"0001-01-01T00:00:00Z", RFC3339_OK, "0001-01-01T00:00:00.000000Z"},
-    {"9999-12-31T23:59:59.999999Z", RFC3339_OK, "9999-12-31T23:59:59.999999Z"},
+    { "2016-12-31T23:59:60Z", RFC3339_OK, "2016-12-31T23:59:59.000000Z" },
+    { "2016-12-31T23:59:60.5Z", RFC3339_OK, "2016-12-31T23:59:59.500000Z" },
+    { "2024-02-29T00:00:00Z", RFC3339_OK, "2024-02-29T00:00:00.000000Z" },
+    { "2000-02-29T00:00:00Z", RFC3339_OK, "2000-02-29T00:00:00.000000Z" },
+    { "1970-01-01T00:00:00Z", RFC3339_OK, "1970-01-01T00:00:00.000000Z" },
+    { "1969-12-31T23:59:59.999999Z", RFC3339_OK, "1969-12-31T23:59:59.999999Z" },
+    { "0001-01-01T00:00:00Z", RFC3339_OK, "0001-01-01T00:00:00.000000Z" },
+    { "9999-12-31T23:59:59.999999Z", RFC3339_OK, "9999-12-31T23:59:59.999999Z" },
 
-    {"2026-02-29T10:00:00Z", RFC3339_BAD_DATE, NULL},
-    {"1900-02-29T10:00:00Z", RFC3339_BAD_DATE, NULL},
-    {"2026-13-01T10:00:00Z", RFC3339_BAD_DATE, NULL},
-    {"2026-00-01T10:00:00Z", RFC3339_BAD_DATE, NULL},
-    {"2026-04-31T10:00:00Z", RFC3339_BAD_DATE, NULL},
-    {"2026-04-00T10:00:00Z", RFC3339_BAD_DATE, NULL},
-    {"2026-03-01T24:00:00Z", RFC3339_BAD_TIME, NULL},
-    {"2026-03-01T10:60:00Z", RFC3339_BAD_TIME, NULL},
-    {"2026-03-01T10:00:61Z", RFC3339_BAD_TIME, NULL},
-    {"2026-03-01T10:00:00+24:00", RFC3339_BAD_OFFSET, NULL},
-    {"2026-03-01T10:00:00-05:60", RFC3339_BAD_OFFSET, NULL},
+    { "2026-02-29T10:00:00Z", RFC3339_BAD_DATE, NULL },
+    { "1900-02-29T10:00:00Z", RFC3339_BAD_DATE, NULL },
+    { "2026-13-01T10:00:00Z", RFC3339_BAD_DATE, NULL },
+    { "2026-00-01T10:00:00Z", RFC3339_BAD_DATE, NULL },
+    { "2026-04-31T10:00:00Z", RFC3339_BAD_DATE, NULL },
+    { "2026-04-00T10:00:00Z", RFC3339_BAD_DATE, NULL },
+    { "2026-03-01T24:00:00Z", RFC3339_BAD_TIME, NULL },
+    { "2026-03-01T10:60:00Z", RFC3339_BAD_TIME, NULL },
+    { "2026-03-01T10:00:61Z", RFC3339_BAD_TIME, NULL },
+    { "2026-03-01T10:00:00+24:00", RFC3339_BAD_OFFSET, NULL },
+    { "2026-03-01T10:00:00-05:60", RFC3339_BAD_OFFSET, NULL },
 
-    {"", RFC3339_SYNTAX, NULL},
-    {"2026-03-01", RFC3339_SYNTAX, NULL},
-    {"2026-03-01T10:00:00", RFC3339_SYNTAX, NULL},        /* no time zone */
-    {"2026-03-01 10:00:00Z", RFC3339_SYNTAX, NULL},       /* space separator */
-    {"2026-03-01T10:00Z", RFC3339_SYNTAX, NULL},          /* no seconds */
-    {"2026-3-01T10:00:00Z", RFC3339_SYNTAX, NULL},
-    {"26-03-01T10:00:00Z", RFC3339_SYNTAX, NULL},
-    {"2026-03-01T10:00:00.Z", RFC3339_SYNTAX, NULL},      /* empty fraction */
-    {"2026-03-01T10:00:00,5Z", RFC3339_SYNTAX, NULL},     /* comma fraction */
-    {"2026-03-01T10:00:00+0530", RFC3339_SYNTAX, NULL},
-    {"2026-03-01T10:00:00+05", RFC3339_SYNTAX, NULL},
-    {"2026-03-01T10:00:00UTC", RFC3339_SYNTAX, NULL},
-    {"2026-03-01T10:00:00Z ", RFC3339_SYNTAX, NULL},      /* trailing space */
-    {" 2026-03-01T10:00:00Z", RFC3339_SYNTAX, NULL},
-    {"2026-03-01T10:00:00ZZ", RFC3339_SYNTAX, NULL},
-    {"+2026-03-01T10:00:00Z", RFC3339_SYNTAX, NULL},
-    {"2026-02-30T25:00:00Zjunk", RFC3339_SYNTAX, NULL},   /* shape first, then ranges */
-    {"2026-03-01T1a:00:00Z", RFC3339_SYNTAX, NULL},
+    { "", RFC3339_SYNTAX, NULL },
+    { "2026-03-01", RFC3339_SYNTAX, NULL },
+    { "2026-03-01T10:00:00", RFC3339_SYNTAX, NULL },  /* no time zone */
+    { "2026-03-01 10:00:00Z", RFC3339_SYNTAX, NULL }, /* space separator */
+    { "2026-03-01T10:00Z", RFC3339_SYNTAX, NULL },    /* no seconds */
+    { "2026-3-01T10:00:00Z", RFC3339_SYNTAX, NULL },
+    { "26-03-01T10:00:00Z", RFC3339_SYNTAX, NULL },
+    { "2026-03-01T10:00:00.Z", RFC3339_SYNTAX, NULL },  /* empty fraction */
+    { "2026-03-01T10:00:00,5Z", RFC3339_SYNTAX, NULL }, /* comma fraction */
+    { "2026-03-01T10:00:00+0530", RFC3339_SYNTAX, NULL },
+    { "2026-03-01T10:00:00+05", RFC3339_SYNTAX, NULL },
+    { "2026-03-01T10:00:00UTC", RFC3339_SYNTAX, NULL },
+    { "2026-03-01T10:00:00Z ", RFC3339_SYNTAX, NULL }, /* trailing space */
+    { " 2026-03-01T10:00:00Z", RFC3339_SYNTAX, NULL },
+    { "2026-03-01T10:00:00ZZ", RFC3339_SYNTAX, NULL },
+    { "+2026-03-01T10:00:00Z", RFC3339_SYNTAX, NULL },
+    { "2026-02-30T25:00:00Zjunk", RFC3339_SYNTAX, NULL }, /* shape first, then ranges */
+    { "2026-03-01T1a:00:00Z", RFC3339_SYNTAX, NULL },
 };
 
 static void
 test_instants_parse_to_utc_microseconds (void **state)
 {
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof s_instants / sizeof s_instants[0]; i++) {
         const instant_case_t *c = &s_instants[i];
         int64_t us = -42;
@@ -95,7 +95,7 @@ test_instants_parse_to_utc_microseconds (void **state)
 static void
 test_known_instant_values (void **state)
 {
-    (void) state;
+    (void)state;
     int64_t us = 0;
     const char *t = "2026-03-01T10:00:00.123456Z";
     assert_int_equal (rfc3339_parse_instant (t, strlen (t), &us), RFC3339_OK);
@@ -111,7 +111,7 @@ test_known_instant_values (void **state)
 static void
 test_length_bounds_the_text (void **state)
 {
-    (void) state;
+    (void)state;
     int64_t us;
     const char *t = "2026-03-01T10:00:00Zgarbage";
     assert_int_equal (rfc3339_parse_instant (t, 20, &us), RFC3339_OK);
@@ -130,29 +130,29 @@ typedef struct {
 static void
 test_dates_are_real_calendar_dates (void **state)
 {
-    (void) state;
+    (void)state;
     static const date_case_t cases[] = {
-        {"1970-01-01", RFC3339_OK, 0},
-        {"2000-01-01", RFC3339_OK, 10957},
-        {"1999-12-31", RFC3339_OK, 10956},
-        {"2026-03-01", RFC3339_OK, 20513},
-        {"2024-02-29", RFC3339_OK, 19782},
-        {"1969-12-31", RFC3339_OK, -1},
-        {"2026-02-29", RFC3339_BAD_DATE, 0},
-        {"2100-02-29", RFC3339_BAD_DATE, 0},
-        {"2026-13-01", RFC3339_BAD_DATE, 0},
-        {"2026-00-01", RFC3339_BAD_DATE, 0},
-        {"2026-06-31", RFC3339_BAD_DATE, 0},
-        {"2026-01-32", RFC3339_BAD_DATE, 0},
-        {"2026-01-00", RFC3339_BAD_DATE, 0},
-        {"2026-3-1", RFC3339_SYNTAX, 0},
-        {"20260301", RFC3339_SYNTAX, 0},
-        {"2026/03/01", RFC3339_SYNTAX, 0},
-        {"01-03-2026", RFC3339_SYNTAX, 0},
-        {"2026-03-01T00:00:00Z", RFC3339_SYNTAX, 0},
-        {"2026-13-01x", RFC3339_SYNTAX, 0},
-        {"2026-03-1 ", RFC3339_SYNTAX, 0},
-        {"", RFC3339_SYNTAX, 0},
+        { "1970-01-01", RFC3339_OK, 0 },
+        { "2000-01-01", RFC3339_OK, 10957 },
+        { "1999-12-31", RFC3339_OK, 10956 },
+        { "2026-03-01", RFC3339_OK, 20513 },
+        { "2024-02-29", RFC3339_OK, 19782 },
+        { "1969-12-31", RFC3339_OK, -1 },
+        { "2026-02-29", RFC3339_BAD_DATE, 0 },
+        { "2100-02-29", RFC3339_BAD_DATE, 0 },
+        { "2026-13-01", RFC3339_BAD_DATE, 0 },
+        { "2026-00-01", RFC3339_BAD_DATE, 0 },
+        { "2026-06-31", RFC3339_BAD_DATE, 0 },
+        { "2026-01-32", RFC3339_BAD_DATE, 0 },
+        { "2026-01-00", RFC3339_BAD_DATE, 0 },
+        { "2026-3-1", RFC3339_SYNTAX, 0 },
+        { "20260301", RFC3339_SYNTAX, 0 },
+        { "2026/03/01", RFC3339_SYNTAX, 0 },
+        { "01-03-2026", RFC3339_SYNTAX, 0 },
+        { "2026-03-01T00:00:00Z", RFC3339_SYNTAX, 0 },
+        { "2026-13-01x", RFC3339_SYNTAX, 0 },
+        { "2026-03-1 ", RFC3339_SYNTAX, 0 },
+        { "", RFC3339_SYNTAX, 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int32_t days = -999;
@@ -166,7 +166,7 @@ test_dates_are_real_calendar_dates (void **state)
 static void
 test_day_of_uses_floor_division (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (rfc3339_day_of (0), 0);
     assert_int_equal (rfc3339_day_of (RFC3339_US_PER_DAY - 1), 0);
     assert_int_equal (rfc3339_day_of (RFC3339_US_PER_DAY), 1);
@@ -178,9 +178,9 @@ test_day_of_uses_floor_division (void **state)
 static void
 test_format_round_trips_every_day_from_1900_to_2100 (void **state)
 {
-    (void) state;
-    int32_t from = (int32_t) rfc3339_days_from_civil (1900, 1, 1);
-    int32_t to = (int32_t) rfc3339_days_from_civil (2100, 12, 31);
+    (void)state;
+    int32_t from = (int32_t)rfc3339_days_from_civil (1900, 1, 1);
+    int32_t to = (int32_t)rfc3339_days_from_civil (2100, 12, 31);
     for (int32_t d = from; d <= to; d++) {
         char text[RFC3339_DATE_LEN + 1];
         rfc3339_format_date (d, text);
@@ -188,8 +188,8 @@ test_format_round_trips_every_day_from_1900_to_2100 (void **state)
         assert_int_equal (rfc3339_parse_date (text, strlen (text), &back), RFC3339_OK);
         assert_int_equal (back, d);
         /* And an instant on that day, with a fraction, at a time that moves with the day. */
-        int64_t second = (int64_t) (d - from) * 7919 % 86400;
-        int64_t us = (int64_t) d * RFC3339_US_PER_DAY + second * RFC3339_US_PER_SEC + (d & 0xFFFFF);
+        int64_t second = (int64_t)(d - from) * 7919 % 86400;
+        int64_t us = (int64_t)d * RFC3339_US_PER_DAY + second * RFC3339_US_PER_SEC + (d & 0xFFFFF);
         char inst[RFC3339_INSTANT_LEN + 1];
         rfc3339_format_instant (us, inst);
         assert_int_equal (strlen (inst), RFC3339_INSTANT_LEN);
@@ -202,7 +202,7 @@ test_format_round_trips_every_day_from_1900_to_2100 (void **state)
 static void
 test_format_clamps_outside_years_0000_to_9999 (void **state)
 {
-    (void) state;
+    (void)state;
     char inst[RFC3339_INSTANT_LEN + 1], date[RFC3339_DATE_LEN + 1];
     rfc3339_format_instant (INT64_MIN, inst);
     assert_string_equal (inst, "0000-01-01T00:00:00.000000Z");

@@ -16,7 +16,7 @@ s_norm (const char *text, char out[UUID_TEXT_LEN + 1])
 static void
 test_any_case_is_lower_cased (void **state)
 {
-    (void) state;
+    (void)state;
     char out[UUID_TEXT_LEN + 1];
     assert_int_equal (s_norm ("0F8FAD5B-D9CB-469F-A165-70867728950E", out), 0);
     assert_string_equal (out, "0f8fad5b-d9cb-469f-a165-70867728950e");
@@ -29,17 +29,17 @@ test_any_case_is_lower_cased (void **state)
 static void
 test_other_shapes_are_refused_and_leave_out_alone (void **state)
 {
-    (void) state;
+    (void)state;
     static const char *bad[] = {
         "",
-        "0f8fad5b-d9cb-469f-a165-70867728950",     /* 35 characters */
-        "0f8fad5b-d9cb-469f-a165-70867728950e0",   /* 37 */
-        "0f8fad5bd9cb469fa16570867728950e",         /* no dashes */
-        "{0f8fad5b-d9cb-469f-a165-70867728950e}",  /* braces */
+        "0f8fad5b-d9cb-469f-a165-70867728950",    /* 35 characters */
+        "0f8fad5b-d9cb-469f-a165-70867728950e0",  /* 37 */
+        "0f8fad5bd9cb469fa16570867728950e",       /* no dashes */
+        "{0f8fad5b-d9cb-469f-a165-70867728950e}", /* braces */
         "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e",
-        "0f8fad5b-d9cb-469f-a165-70867728950g",    /* g is not hex */
-        "0f8fad5b_d9cb-469f-a165-70867728950e",    /* wrong separator */
-        "0f8fad5-bd9cb-469f-a165-70867728950e",    /* dash in the wrong place */
+        "0f8fad5b-d9cb-469f-a165-70867728950g", /* g is not hex */
+        "0f8fad5b_d9cb-469f-a165-70867728950e", /* wrong separator */
+        "0f8fad5-bd9cb-469f-a165-70867728950e", /* dash in the wrong place */
         " 0f8fad5b-d9cb-469f-a165-70867728950",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -53,7 +53,7 @@ test_other_shapes_are_refused_and_leave_out_alone (void **state)
 static void
 test_length_is_taken_from_len_not_a_nul (void **state)
 {
-    (void) state;
+    (void)state;
     char out[UUID_TEXT_LEN + 1];
     const char *t = "0f8fad5b-d9cb-469f-a165-70867728950eXYZ";
     assert_int_equal (uuid_text_normalise (t, 36, out), 0);

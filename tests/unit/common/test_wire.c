@@ -43,9 +43,9 @@ s_assert_frame (zframe_t *frame, const void *data, size_t len)
 static void
 test_batch_round_trip (void **state)
 {
-    (void) state;
-    const char *events[] = {"{\"event_id\":\"a\"}", "{}", "{\"notes\":\"Ynys Môn\\t\"}"};
-    uint64_t seqs[] = {0, 1, 42, UINT64_MAX};
+    (void)state;
+    const char *events[] = { "{\"event_id\":\"a\"}", "{}", "{\"notes\":\"Ynys Môn\\t\"}" };
+    uint64_t seqs[] = { 0, 1, 42, UINT64_MAX };
     for (size_t s = 0; s < 4; s++) {
         zmsg_t *msg = wire_batch_new (seqs[s]);
         for (size_t i = 0; i < 3; i++)
@@ -69,7 +69,7 @@ test_batch_round_trip (void **state)
 static void
 test_batch_frames_on_the_wire (void **state)
 {
-    (void) state;
+    (void)state;
     zmsg_t *msg = wire_batch_new (18446744073709551615u);
     wire_batch_add (msg, "{}", 2);
     assert_int_equal (zmsg_size (msg), 4);
@@ -83,11 +83,12 @@ test_batch_frames_on_the_wire (void **state)
 static void
 test_outcomes_round_trip (void **state)
 {
-    (void) state;
-    wire_outcome_t in[4] = {{WIRE_ACCEPTED, {"", ""}},
-                            {WIRE_DUPLICATE, {"", ""}},
-                            {WIRE_REJECTED, {"stance", "must be an integer from -2 to 2 (got 1.5)"}},
-                            {WIRE_REJECTED, {"", "line has the key \"type\" twice"}}};
+    (void)state;
+    wire_outcome_t in[4] = { { WIRE_ACCEPTED, { "", "" } },
+                             { WIRE_DUPLICATE, { "", "" } },
+                             { WIRE_REJECTED,
+                               { "stance", "must be an integer from -2 to 2 (got 1.5)" } },
+                             { WIRE_REJECTED, { "", "line has the key \"type\" twice" } } };
     zmsg_t *msg = wire_outcomes_new (7);
     for (size_t i = 0; i < 4; i++)
         wire_outcomes_add (msg, &in[i]);
@@ -111,8 +112,8 @@ test_outcomes_round_trip (void **state)
 static void
 test_tabs_and_newlines_in_a_reason_become_spaces (void **state)
 {
-    (void) state;
-    wire_outcome_t in = {WIRE_REJECTED, {"no\ttes", "line one\nline\ttwo\r"}};
+    (void)state;
+    wire_outcome_t in = { WIRE_REJECTED, { "no\ttes", "line one\nline\ttwo\r" } };
     zmsg_t *msg = wire_outcomes_new (1);
     wire_outcomes_add (msg, &in);
     const char *flat = "rejected\tno tes\tline one line two ";
@@ -127,9 +128,15 @@ test_tabs_and_newlines_in_a_reason_become_spaces (void **state)
 static void
 test_malformed_outcomes_are_refused (void **state)
 {
-    (void) state;
-    const char *bad[] = {"", "accept", "Accepted", "accepted ", "duplicated", "rejected",
-                         "rejected\tfield only", "rejectedx\tf\tr"};
+    (void)state;
+    const char *bad[] = { "",
+                          "accept",
+                          "Accepted",
+                          "accepted ",
+                          "duplicated",
+                          "rejected",
+                          "rejected\tfield only",
+                          "rejectedx\tf\tr" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         zframe_t *frame = zframe_new (bad[i], strlen (bad[i]));
         wire_outcome_t out;
@@ -150,7 +157,7 @@ test_malformed_outcomes_are_refused (void **state)
 static void
 test_ping_pong_round_trip (void **state)
 {
-    (void) state;
+    (void)state;
     zmsg_t *msg = wire_ping_new ("tok-123");
     wire_header_t hdr;
     char err[256];
@@ -170,7 +177,7 @@ test_ping_pong_round_trip (void **state)
 static void
 test_error_round_trip_with_and_without_seq (void **state)
 {
-    (void) state;
+    (void)state;
     uint64_t seq = 99;
     zmsg_t *msg = wire_error_new (&seq, "BATCH 99: has 0 events\n(allowed 1 to 5000)");
     wire_header_t hdr;
@@ -191,7 +198,7 @@ test_error_round_trip_with_and_without_seq (void **state)
 static void
 test_malformed_headers_are_refused_with_a_reason (void **state)
 {
-    (void) state;
+    (void)state;
     zmsg_t *msg = zmsg_new ();
     s_expect_malformed (&msg, "empty message");
     msg = s_msg ("PARLEY/9", "BATCH", "1", "{}", NULL);
@@ -207,8 +214,16 @@ test_malformed_headers_are_refused_with_a_reason (void **state)
     msg = s_msg ("PARLEY/1", "HELLO", NULL);
     s_expect_malformed (&msg, "unknown command (expected BATCH or PING)");
 
-    const char *bad_seqs[] = {"", "01", "-1", "+1", "1.0", "abc", " 1", "18446744073709551616",
-                              "99999999999999999999", "123456789012345678901"};
+    const char *bad_seqs[] = { "",
+                               "01",
+                               "-1",
+                               "+1",
+                               "1.0",
+                               "abc",
+                               " 1",
+                               "18446744073709551616",
+                               "99999999999999999999",
+                               "123456789012345678901" };
     for (size_t i = 0; i < sizeof bad_seqs / sizeof bad_seqs[0]; i++) {
         msg = s_msg ("PARLEY/1", "BATCH", bad_seqs[i], "{}", NULL);
         s_expect_malformed (&msg, "BATCH: sequence frame is not an unsigned decimal number");
@@ -244,7 +259,7 @@ test_malformed_headers_are_refused_with_a_reason (void **state)
 static void
 test_batch_size_limits_and_the_seq_they_name (void **state)
 {
-    (void) state;
+    (void)state;
     zmsg_t *msg = wire_batch_new (7);
     wire_header_t hdr;
     char err[256];
@@ -268,7 +283,7 @@ test_batch_size_limits_and_the_seq_they_name (void **state)
 static void
 test_a_batch_survives_a_real_dealer_router_hop (void **state)
 {
-    (void) state;
+    (void)state;
     zsock_t *router = zsock_new_router ("@inproc://test-wire");
     zsock_t *dealer = zsock_new_dealer (">inproc://test-wire");
     assert_non_null (router);
@@ -291,7 +306,7 @@ test_a_batch_survives_a_real_dealer_router_hop (void **state)
     s_assert_frame (zmsg_next (got), "{\"b\":2}", 7);
 
     zmsg_t *reply = wire_outcomes_new (hdr.seq);
-    wire_outcome_t ok = {WIRE_ACCEPTED, {"", ""}};
+    wire_outcome_t ok = { WIRE_ACCEPTED, { "", "" } };
     wire_outcomes_add (reply, &ok);
     wire_outcomes_add (reply, &ok);
     assert_int_equal (zmsg_prepend (reply, &peer), 0);

@@ -37,12 +37,12 @@ s_table80 (const resultset_t *rs, FILE *f)
 static resultset_t *
 s_people (void)
 {
-    const char *names[] = {"name", "n", "mean", "ok"};
-    const column_type_t types[] = {COLUMN_TEXT, COLUMN_INT, COLUMN_REAL, COLUMN_BOOL};
+    const char *names[] = { "name", "n", "mean", "ok" };
+    const column_type_t types[] = { COLUMN_TEXT, COLUMN_INT, COLUMN_REAL, COLUMN_BOOL };
     resultset_t *rs = resultset_new (4, names, types);
-    const char *r1[] = {"Brighton, Kemptown and Peacehaven", "12", "0.6666666666666667", "t"};
-    const char *r2[] = {"say \"hi\"\nthere", "-3", NULL, "f"};
-    const char *r3[] = {"", "0", "2", NULL};
+    const char *r1[] = { "Brighton, Kemptown and Peacehaven", "12", "0.6666666666666667", "t" };
+    const char *r2[] = { "say \"hi\"\nthere", "-3", NULL, "f" };
+    const char *r3[] = { "", "0", "2", NULL };
     resultset_add_row (rs, r1);
     resultset_add_row (rs, r2);
     resultset_add_row (rs, r3);
@@ -52,13 +52,14 @@ s_people (void)
 static void
 test_csv_quotes_commas_quotes_and_newlines_and_ends_lines_with_crlf (void **state)
 {
-    (void) state;
+    (void)state;
     resultset_t *rs = s_people ();
     char *out = s_capture (render_csv, rs);
-    assert_string_equal (out, "name,n,mean,ok\r\n"
-                              "\"Brighton, Kemptown and Peacehaven\",12,0.6666666666666667,t\r\n"
-                              "\"say \"\"hi\"\"\nthere\",-3,,f\r\n"
-                              "\"\",0,2,\r\n");
+    assert_string_equal (out,
+                         "name,n,mean,ok\r\n"
+                         "\"Brighton, Kemptown and Peacehaven\",12,0.6666666666666667,t\r\n"
+                         "\"say \"\"hi\"\"\nthere\",-3,,f\r\n"
+                         "\"\",0,2,\r\n");
     free (out);
     resultset_destroy (&rs);
     assert_null (rs);
@@ -67,7 +68,7 @@ test_csv_quotes_commas_quotes_and_newlines_and_ends_lines_with_crlf (void **stat
 static void
 test_json_is_an_array_of_objects_with_numbers_as_numbers_and_null_as_null (void **state)
 {
-    (void) state;
+    (void)state;
     resultset_t *rs = s_people ();
     char *out = s_capture (render_json, rs);
     json_error_t err;
@@ -76,7 +77,8 @@ test_json_is_an_array_of_objects_with_numbers_as_numbers_and_null_as_null (void 
     assert_true (json_is_array (doc));
     assert_int_equal (json_array_size (doc), 3);
     json_t *first = json_array_get (doc, 0);
-    assert_string_equal (json_string_value (json_object_get (first, "name")), "Brighton, Kemptown and Peacehaven");
+    assert_string_equal (json_string_value (json_object_get (first, "name")),
+                         "Brighton, Kemptown and Peacehaven");
     assert_true (json_is_integer (json_object_get (first, "n")));
     assert_int_equal (json_integer_value (json_object_get (first, "n")), 12);
     assert_true (json_is_real (json_object_get (first, "mean")));
@@ -96,7 +98,7 @@ test_json_is_an_array_of_objects_with_numbers_as_numbers_and_null_as_null (void 
 static void
 test_table_only_and_hidden_columns_go_to_their_own_renderings (void **state)
 {
-    (void) state;
+    (void)state;
     resultset_t *rs = s_people ();
     resultset_table_only (rs, 0);
     resultset_hide_in_table (rs, 1);
@@ -114,13 +116,18 @@ test_table_only_and_hidden_columns_go_to_their_own_renderings (void **state)
 static void
 test_wide_table_fits_80_columns_cutting_text_not_numbers (void **state)
 {
-    (void) state;
-    const char *names[] = {"constituency", "mp", "party", "conversations", "stakeholder"};
-    const column_type_t types[] = {COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT, COLUMN_INT, COLUMN_TEXT};
+    (void)state;
+    const char *names[] = { "constituency", "mp", "party", "conversations", "stakeholder" };
+    const column_type_t types[] = {
+        COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT, COLUMN_INT, COLUMN_TEXT
+    };
     resultset_t *rs = resultset_new (5, names, types);
-    const char *r1[] = {"Birmingham Hodge Hill and Solihull North", "Liam Byrne", "Labour", "1234567",
-                        "Rt Hon Somebody With A Very Long Name Indeed MP"};
-    const char *r2[] = {"Ynys Môn", "Llinos Medi", "Plaid Cymru", "7", "Cllr Ann Lee"};
+    const char *r1[] = { "Birmingham Hodge Hill and Solihull North",
+                         "Liam Byrne",
+                         "Labour",
+                         "1234567",
+                         "Rt Hon Somebody With A Very Long Name Indeed MP" };
+    const char *r2[] = { "Ynys Môn", "Llinos Medi", "Plaid Cymru", "7", "Cllr Ann Lee" };
     resultset_add_row (rs, r1);
     resultset_add_row (rs, r2);
     char *out = s_capture (s_table80, rs);
@@ -137,7 +144,7 @@ test_wide_table_fits_80_columns_cutting_text_not_numbers (void **state)
 static void
 test_too_many_number_columns_fall_back_to_expanded_rows (void **state)
 {
-    (void) state;
+    (void)state;
     const char *names[12];
     column_type_t types[12];
     const char *row[12];
@@ -161,11 +168,12 @@ test_too_many_number_columns_fall_back_to_expanded_rows (void **state)
 static void
 test_empty_result_prints_the_note_in_tables_and_a_header_in_csv (void **state)
 {
-    (void) state;
-    const char *names[] = {"topic", "conversations"};
-    const column_type_t types[] = {COLUMN_TEXT, COLUMN_INT};
+    (void)state;
+    const char *names[] = { "topic", "conversations" };
+    const column_type_t types[] = { COLUMN_TEXT, COLUMN_INT };
     resultset_t *rs = resultset_new (2, names, types);
-    char *t = s_capture (s_table80, rs), *c = s_capture (render_csv, rs), *j = s_capture (render_json, rs);
+    char *t = s_capture (s_table80, rs), *c = s_capture (render_csv, rs),
+         *j = s_capture (render_json, rs);
     assert_string_equal (t, "(empty)\n");
     assert_string_equal (c, "topic,conversations\r\n");
     assert_string_equal (j, "[]\n");
@@ -178,7 +186,7 @@ test_empty_result_prints_the_note_in_tables_and_a_header_in_csv (void **state)
 static void
 test_text_cut_keeps_whole_utf8_characters (void **state)
 {
-    (void) state;
+    (void)state;
     char *a = render_text_cut ("Ynys Môn", 5);
     assert_string_equal (a, "Ynys\xe2\x80\xa6"); /* "Ynys " trimmed before the ellipsis */
     char *b = render_text_cut ("Môn", 3);
@@ -194,8 +202,9 @@ test_text_cut_keeps_whole_utf8_characters (void **state)
 static void
 test_thousands_and_bars (void **state)
 {
-    (void) state;
-    char *a = render_thousands (1000000), *b = render_thousands (999), *c = render_thousands (-12345);
+    (void)state;
+    char *a = render_thousands (1000000), *b = render_thousands (999),
+         *c = render_thousands (-12345);
     assert_string_equal (a, "1,000,000");
     assert_string_equal (b, "999");
     assert_string_equal (c, "-12,345");
@@ -209,7 +218,7 @@ test_thousands_and_bars (void **state)
 static void
 test_format_names_follow_render_format_t (void **state)
 {
-    (void) state;
+    (void)state;
     assert_string_equal (render_format_names[RENDER_TABLE], "table");
     assert_string_equal (render_format_names[RENDER_CSV], "csv");
     assert_string_equal (render_format_names[RENDER_JSON], "json");
@@ -220,7 +229,7 @@ test_format_names_follow_render_format_t (void **state)
 static void
 test_hex_center_shifts_odd_rows_including_negative_ones (void **state)
 {
-    (void) state;
+    (void)state;
     double w = sqrt (3.0) * 10.0, x, y;
     report_hex_center (50, 0, 10.0, &x, &y);
     assert_true (fabs (x - 50 * w) < 1e-9);
@@ -238,7 +247,7 @@ test_hex_center_shifts_odd_rows_including_negative_ones (void **state)
 static void
 test_stance_words (void **state)
 {
-    (void) state;
+    (void)state;
     assert_string_equal (stakeholder_stance_word (-2), "opposed");
     assert_string_equal (stakeholder_stance_word (-1), "sceptical");
     assert_string_equal (stakeholder_stance_word (2), "champion");
@@ -250,7 +259,8 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_csv_quotes_commas_quotes_and_newlines_and_ends_lines_with_crlf),
-        cmocka_unit_test (test_json_is_an_array_of_objects_with_numbers_as_numbers_and_null_as_null),
+        cmocka_unit_test (
+          test_json_is_an_array_of_objects_with_numbers_as_numbers_and_null_as_null),
         cmocka_unit_test (test_table_only_and_hidden_columns_go_to_their_own_renderings),
         cmocka_unit_test (test_wide_table_fits_80_columns_cutting_text_not_numbers),
         cmocka_unit_test (test_too_many_number_columns_fall_back_to_expanded_rows),
