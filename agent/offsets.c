@@ -206,24 +206,15 @@ offsets_resume (offsets_t *self, const char *name, int fd, uint64_t *offset, uin
         self->dirty = true;
         return;
     }
-    if (e->fp_len > 0 && s_fingerprint (fd, e->fp_len) != e->fp) {
-        log_warn ("offsets",
-                  "input is not the file read before, reading it from the start",
-                  "input=\"%s\" offset=%" PRIu64,
-                  name,
-                  e->offset);
-        e->offset = e->line = e->fp_len = e->tail_len = 0;
-        self->dirty = true;
-        return;
-    }
+    const char *changed = NULL;
+    if (e->fp_len > 0 && s_fingerprint (fd, e->fp_len) != e->fp)
+        changed = "input is not the file read before, reading it from the start";
     /* The bytes just before the saved offset: a file rewritten in place with the same
        start (lines inserted or changed further on) would otherwise resume mid-way. */
-    if (e->tail_len > 0 && s_hash_at (fd, e->offset - e->tail_len, e->tail_len) != e->tail_fp) {
-        log_warn ("offsets",
-                  "input changed before where reading stopped, reading it from the start",
-                  "input=\"%s\" offset=%" PRIu64,
-                  name,
-                  e->offset);
+    else if (e->tail_len > 0 && s_hash_at (fd, e->offset - e->tail_len, e->tail_len) != e->tail_fp)
+        changed = "input changed before where reading stopped, reading it from the start";
+    if (changed) {
+        log_warn ("offsets", changed, "input=\"%s\" offset=%" PRIu64, name, e->offset);
         e->offset = e->line = e->fp_len = e->tail_len = 0;
         self->dirty = true;
         return;
