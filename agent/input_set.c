@@ -134,11 +134,19 @@ s_entry_fini (input_set_t *self, s_entry_t *e)
     free (e->base);
 }
 
+/* A dropped file is read through its folder's own mapping when it has one. */
 static input_t *
-s_open_input (input_set_t *self, const char *path, bool follow, char *err, size_t errlen)
+s_open_input (input_set_t *self,
+              const char *path,
+              const watch_dir_t *from,
+              bool follow,
+              char *err,
+              size_t errlen)
 {
+    const csv_mapping_t *mapping =
+      from && watch_dir_mapping (from) ? watch_dir_mapping (from) : self->mapping;
     input_options_t io = { .follow = follow,
-                           .mapping = agent_options_is_csv (path) ? self->mapping : NULL,
+                           .mapping = agent_options_is_csv (path) ? mapping : NULL,
                            .offsets = self->offsets };
     return input_new (path, &io, err, errlen);
 }
@@ -161,7 +169,7 @@ s_take_watched (input_set_t *self, int64_t now)
         const char *path;
         while (n < INPUT_SET_WATCHED_MAX && (path = watch_dir_take (self->dirs[d], now))) {
             char err[512];
-            input_t *in = s_open_input (self, path, false, err, sizeof err);
+            input_t *in = s_open_input (self, path, self->dirs[d], false, err, sizeof err);
             if (!in) {
                 log_error ("agent", "could not open file of watched folder", "err=\"%s\"", err);
                 self->failed = true;
@@ -379,7 +387,7 @@ input_set_new (const input_set_options_t *opts,
         }
     }
     for (int i = 0; i < opts->ninputs; i++) {
-        input_t *in = s_open_input (self, opts->inputs[i], opts->follow, err, errlen);
+        input_t *in = s_open_input (self, opts->inputs[i], NULL, opts->follow, err, errlen);
         if (!in)
             goto fail;
         s_add (self, in, NULL);

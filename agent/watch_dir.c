@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ typedef struct {
 
 struct watch_dir {
     char *dir;
+    csv_mapping_t *mapping; /* DIR/mapping.ini, when the folder has one */
     bool csv, once;
     int wd;
     s_file_t *files;
@@ -204,7 +206,18 @@ watch_dir_new (const char *dir, bool csv, bool once, int inotify_fd, char *err, 
     size_t n = strlen (self->dir);
     while (n > 1 && self->dir[n - 1] == '/')
         self->dir[--n] = '\0';
-    self->csv = csv;
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/%s", self->dir, WATCH_DIR_MAPPING);
+    if (access (path, F_OK) == 0) {
+        char why[512];
+        self->mapping = csv_mapping_load (path, why, sizeof why);
+        if (!self->mapping) {
+            snprintf (err, errlen, "%s", why);
+            watch_dir_destroy (&self);
+            return NULL;
+        }
+    }
+    self->csv = csv || self->mapping;
     self->once = once;
     self->wd = -1;
     if (inotify_fd >= 0) {
@@ -217,7 +230,12 @@ watch_dir_new (const char *dir, bool csv, bool once, int inotify_fd, char *err, 
         }
     }
     s_scan (self);
-    log_info ("agent", "watching folder", "dir=\"%s\" files=%zu", self->dir, self->count);
+    log_info ("agent",
+              "watching folder",
+              "dir=\"%s\" files=%zu mapping=\"%s\"",
+              self->dir,
+              self->count,
+              self->mapping ? WATCH_DIR_MAPPING : "");
     return self;
 }
 
@@ -227,6 +245,7 @@ watch_dir_destroy (watch_dir_t **self_p)
     if (!*self_p)
         return;
     watch_dir_t *self = *self_p;
+    csv_mapping_destroy (&self->mapping);
     while (self->count > 0)
         s_remove (self, &self->files[self->count - 1]);
     free (self->files);
@@ -371,4 +390,10 @@ watch_dir_is_idle (const watch_dir_t *self)
         if (self->files[i].state != S_TAKEN)
             return false;
     return true;
+}
+
+const csv_mapping_t *
+watch_dir_mapping (const watch_dir_t *self)
+{
+    return self->mapping;
 }

@@ -2,7 +2,9 @@
    becomes of them once read. input_set.c reads each taken file as an input (not
    followed) and calls watch_dir_done once every line is durable and its position saved.
 
-   Which files: regular files named *.jsonl, and *.csv when the agent has a --mapping;
+   Which files: regular files named *.jsonl, and *.csv when the folder has a mapping of its
+   own (DIR/mapping.ini, loaded at start: the mapping named for the folder, so that each
+   form's drop folder reads its own layout) or the agent has a --mapping;
    names starting with "." are never taken (write a file as .name.part, then rename it).
    When a file is complete: when it is closed after writing (IN_CLOSE_WRITE) or moved in
    (IN_MOVED_TO). Files present at start are taken at once, unless a process the agent
@@ -24,16 +26,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "csv_mapping.h"
 
 #define WATCH_DIR_DONE "done"
 #define WATCH_DIR_FAILED "failed"
+#define WATCH_DIR_MAPPING "mapping.ini"
 
 typedef struct watch_dir watch_dir_t;
 
 /* Watches dir (csv: take *.csv files too; once: --once, files still being written at
    start are left alone), adding its watch to inotify_fd, and lists the files already
-   there. Returns NULL with a one-line reason in err when dir is not a directory or
-   cannot be watched. */
+   there. Returns NULL with a one-line reason in err when dir is not a directory, cannot be
+   watched, or has a DIR/mapping.ini that does not load (the reason names its line). */
 watch_dir_t *watch_dir_new (const char *dir,
                             bool csv,
                             bool once,
@@ -42,6 +46,9 @@ watch_dir_t *watch_dir_new (const char *dir,
                             size_t errlen);
 /* NULL-safe; sets *self_p to NULL. */
 void watch_dir_destroy (watch_dir_t **self_p);
+
+/* The folder's own mapping (DIR/mapping.ini), or NULL: then the agent's --mapping. */
+const csv_mapping_t *watch_dir_mapping (const watch_dir_t *self);
 
 /* The inotify watch descriptor of the folder. */
 int watch_dir_wd (const watch_dir_t *self);

@@ -122,6 +122,51 @@ def test_drop_folder(h):
     col.stop()
 
 
+def test_each_drop_folder_reads_csv_through_its_own_mapping(h):
+    """Two forms, two drop folders, each with its mapping.ini and no --mapping: each export
+    is read through its own folder's layout. A folder whose mapping.ini does not load stops
+    the agent at start, naming the file and line."""
+    db = h.create_database("watch_mappings")
+    col = h.start_collector(db)
+    exports, folders = [], []
+    for i, layout in enumerate(["google", "msforms"]):
+        export = forms.Export(layout, seed=h.seed(43 + i))
+        export.add_rows(25)
+        drop = h.path("drop-" + layout)
+        os.makedirs(drop)
+        shutil.copy(export.mapping, os.path.join(drop, "mapping.ini"))
+        export.write(os.path.join(drop, "responses.csv"))
+        exports.append(export)
+        folders.append(drop)
+    agent = h.start_agent(col.endpoint, h.path("spool-mappings"), [], once=False,
+                          args=["--watch", folders[0], "--watch", folders[1]])
+    for drop in folders:
+        wait_for(lambda: os.path.exists(os.path.join(drop, "done", "responses.csv")), 15,
+                 "the export in %s to be read and moved to done/" % drop)
+        if not os.path.exists(os.path.join(drop, "mapping.ini")):
+            fail("the folder's mapping.ini was taken as a file")
+    want_n = sum(e.rows() for e in exports)
+    wait_for(lambda: stored(db) >= want_n, 15, "every response stored")
+    if stored(db) != want_n:
+        fail("%d events stored, expected %d" % (stored(db), want_n))
+    if read_rejected(h.path("spool-mappings", "rejected.jsonl")):
+        fail("rows rejected: %r" % read_rejected(h.path("spool-mappings", "rejected.jsonl"))[:3])
+    agent.stop()
+    exp = generator.views_from_conversations(exports[0].states() + exports[1].states())
+    assert_views(read_views(db), exp, "two drop folders, two mappings")
+
+    broken = h.path("drop-broken")
+    os.makedirs(broken)
+    with open(os.path.join(broken, "mapping.ini"), "w") as f:
+        f.write("[feed]\nname = broken\n[columns]\nno_such_field = Foo\n")
+    run = h.run_agent(col.endpoint, h.path("spool-broken"), [], args=["--watch", broken],
+                      timeout=30, name="agent-broken")
+    if run.rc == 0 or "mapping.ini" not in run.proc.log():
+        fail("a folder with a broken mapping.ini: exit %s, expected a failure naming it:\n%s"
+             % (run.rc, run.proc.tail()))
+    col.stop()
+
+
 def replay_states(lines):
     """(identity, type, attrs) of the conversations the lines make, as generator.replay
     computes them."""
