@@ -21,6 +21,7 @@
 #include "rejects.h"
 #include "sender.h"
 #include "spool.h"
+#include "poll_timeout.h"
 
 #define AGENT_PROGRESS_MS 30000
 
@@ -229,30 +230,20 @@ s_once_done (agent_t *self)
 }
 
 static int
-s_min_timeout (int a, int b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    return a < b ? a : b;
-}
-
-static int
 s_timeout (agent_t *self, int64_t now)
 {
     int t = sender_timeout_ms (self->sender);
-    t = s_min_timeout (t, intake_timeout_ms (self->intake, now));
+    t = poll_timeout_min (t, intake_timeout_ms (self->intake, now));
     for (int i = 0; i < self->nproducers; i++) {
         agent_producer_t *p = &self->producers[i];
         if (p->timeout_ms)
-            t = s_min_timeout (t, p->timeout_ms (p->self, now));
+            t = poll_timeout_min (t, p->timeout_ms (p->self, now));
     }
     if (self->read_retry_at > now)
-        t = s_min_timeout (t, (int)(self->read_retry_at - now));
+        t = poll_timeout_min (t, (int)(self->read_retry_at - now));
     if (self->nacks > 0)
-        t = s_min_timeout (t, (int)(self->ack_retry_at > now ? self->ack_retry_at - now : 0));
-    t = s_min_timeout (t, AGENT_PROGRESS_MS);
+        t = poll_timeout_min (t, (int)(self->ack_retry_at > now ? self->ack_retry_at - now : 0));
+    t = poll_timeout_min (t, AGENT_PROGRESS_MS);
     return t;
 }
 
@@ -408,7 +399,7 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
         }
         int timeout = s_timeout (self, now);
         if (self->opts->timeout_s > 0)
-            timeout = s_min_timeout (timeout, (int)(deadline > now ? deadline - now : 0));
+            timeout = poll_timeout_min (timeout, (int)(deadline > now ? deadline - now : 0));
         if (zmq_poll (items, n, timeout) < 0 && zmq_errno () != EINTR) {
             log_error ("agent", "could not poll", "err=\"%s\"", zmq_strerror (zmq_errno ()));
             break;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mem.h"
 #include "watch_dir.h"
+#include "poll_timeout.h"
 
 #define S_FILE_EVENTS (IN_MODIFY | IN_CLOSE_WRITE | IN_MOVE_SELF | IN_DELETE_SELF)
 #define S_DIR_EVENTS (IN_CREATE | IN_MOVED_TO)
@@ -446,16 +447,6 @@ input_set_pollitems (void *arg, zmq_pollitem_t *items, int max)
     return n;
 }
 
-static int
-s_min (int a, int b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    return a < b ? a : b;
-}
-
 int
 input_set_timeout_ms (void *arg, int64_t now)
 {
@@ -468,13 +459,13 @@ input_set_timeout_ms (void *arg, int64_t now)
             continue;
         if (!paused && input_is_ready (e->input))
             return 0;
-        t = s_min (t, input_timeout_ms (e->input, now));
+        t = poll_timeout_min (t, input_timeout_ms (e->input, now));
     }
     if (!paused && s_watched_count (self) < INPUT_SET_WATCHED_MAX)
         for (size_t d = 0; d < self->ndirs; d++)
-            t = s_min (t, watch_dir_timeout_ms (self->dirs[d], now));
+            t = poll_timeout_min (t, watch_dir_timeout_ms (self->dirs[d], now));
     if (offsets_is_dirty (self->offsets))
-        t = s_min (t, INPUT_CHECKPOINT_MS);
+        t = poll_timeout_min (t, INPUT_CHECKPOINT_MS);
     return t;
 }
 

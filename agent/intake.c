@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mem.h"
 #include "record.h"
+#include "poll_timeout.h"
 
 struct intake {
     spool_t *spool;
@@ -271,16 +272,6 @@ intake_process (intake_t *self, int64_t now)
         s_sync_failed (self, now);
 }
 
-static int
-s_min (int a, int b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    return a < b ? a : b;
-}
-
 int
 intake_timeout_ms (intake_t *self, int64_t now)
 {
@@ -290,9 +281,9 @@ intake_timeout_ms (intake_t *self, int64_t now)
         return 0;
     int t = spool_sync_due_in_ms (self->spool);
     if (self->paused_error)
-        t = s_min (t, (int)(self->retry_at > now ? self->retry_at - now : 0));
+        t = poll_timeout_min (t, (int)(self->retry_at > now ? self->retry_at - now : 0));
     if (self->paused_full)
-        t = s_min (t, 1000); /* room may come from an ack already handled */
+        t = poll_timeout_min (t, 1000); /* room may come from an ack already handled */
     return t;
 }
 

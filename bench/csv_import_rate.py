@@ -12,15 +12,9 @@ A private PostgreSQL cluster with fsync on, in a new directory under /tmp, destr
 end; a fresh database and spool for every run.
 """
 
-import atexit
 import os
-import re
-import shlex
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import datetime as dt
 
@@ -35,18 +29,10 @@ for opt in list(opts):
         opts[opt] = type(opts[opt])(argv[i + 1])
         del argv[i:i + 2]
 
-PG_PRIVATE = os.path.join(HERE, "..", "deploy", "scripts", "pg-private")
-pg_dir = tempfile.mkdtemp(prefix="parley-bench-pg-")
-os.chmod(pg_dir, 0o755)
-atexit.register(lambda: (subprocess.run([PG_PRIVATE, "destroy", pg_dir], capture_output=True),
-                         shutil.rmtree(pg_dir, ignore_errors=True)))
-out = subprocess.run([PG_PRIVATE, "start", pg_dir, "--fsync", "on"], capture_output=True, text=True)
-if out.returncode != 0:
-    sys.exit("could not start PostgreSQL: " + out.stderr)
-env = subprocess.run([PG_PRIVATE, "env", pg_dir], capture_output=True, text=True).stdout
-for k, v in re.findall(r"^export (\w+)=(.*)$", env, re.M):
-    os.environ[k] = shlex.split(v)[0]
-os.environ.pop("PARLEY_PG_DIR", None)
+sys.path.insert(0, HERE)
+import benchlib  # noqa: E402
+
+benchlib.start_private_pg("on")
 
 import forms  # noqa: E402
 import harness  # noqa: E402

@@ -14,15 +14,9 @@ as the test suite runs it. Every run uses a fresh database and a fresh spool; th
 spool uses its default group commit (fsync at most every 50 ms or 1000 records).
 """
 
-import atexit
 import os
-import re
-import shlex
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,18 +37,10 @@ if pg_fsync not in ("on", "off"):
     sys.exit("--pg-fsync must be on or off")
 
 # Our own cluster, named to the harness through PGHOST/PGPORT (it then uses it as is).
-PG_PRIVATE = os.path.join(HERE, "..", "deploy", "scripts", "pg-private")
-pg_dir = tempfile.mkdtemp(prefix="parley-bench-pg-")
-os.chmod(pg_dir, 0o755)
-atexit.register(lambda: (subprocess.run([PG_PRIVATE, "destroy", pg_dir], capture_output=True),
-                         shutil.rmtree(pg_dir, ignore_errors=True)))
-out = subprocess.run([PG_PRIVATE, "start", pg_dir, "--fsync", pg_fsync], capture_output=True, text=True)
-if out.returncode != 0:
-    sys.exit("could not start PostgreSQL: " + out.stderr)
-env = subprocess.run([PG_PRIVATE, "env", pg_dir], capture_output=True, text=True).stdout
-for k, v in re.findall(r"^export (\w+)=(.*)$", env, re.M):
-    os.environ[k] = shlex.split(v)[0]
-os.environ.pop("PARLEY_PG_DIR", None)
+sys.path.insert(0, HERE)
+import benchlib  # noqa: E402
+
+benchlib.start_private_pg(pg_fsync)
 
 import faultlib  # noqa: E402
 import harness  # noqa: E402

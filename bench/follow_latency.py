@@ -13,14 +13,8 @@ destroyed at the end. The agent runs with its defaults (group commit: spool fsyn
 every 50 ms).
 """
 
-import atexit
 import os
-import re
-import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -35,19 +29,10 @@ for opt in list(opts):
         opts[opt] = type(opts[opt])(argv[i + 1])
         del argv[i:i + 2]
 
-PG_PRIVATE = os.path.join(HERE, "..", "deploy", "scripts", "pg-private")
-pg_dir = tempfile.mkdtemp(prefix="parley-bench-pg-")
-os.chmod(pg_dir, 0o755)
-atexit.register(lambda: (subprocess.run([PG_PRIVATE, "destroy", pg_dir], capture_output=True),
-                         shutil.rmtree(pg_dir, ignore_errors=True)))
-out = subprocess.run([PG_PRIVATE, "start", pg_dir, "--fsync", opts["--pg-fsync"]],
-                     capture_output=True, text=True)
-if out.returncode != 0:
-    sys.exit("could not start PostgreSQL: " + out.stderr)
-env = subprocess.run([PG_PRIVATE, "env", pg_dir], capture_output=True, text=True).stdout
-for k, v in re.findall(r"^export (\w+)=(.*)$", env, re.M):
-    os.environ[k] = shlex.split(v)[0]
-os.environ.pop("PARLEY_PG_DIR", None)
+sys.path.insert(0, HERE)
+import benchlib  # noqa: E402
+
+benchlib.start_private_pg(opts["--pg-fsync"])
 
 import generator  # noqa: E402
 import harness  # noqa: E402

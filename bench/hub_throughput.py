@@ -16,15 +16,9 @@ hub had taken (durably) and acknowledged everything.
 --pg-fsync on (the default, like the other benchmarks) or off, as in bench/e2e_throughput.py.
 """
 
-import atexit
 import os
-import re
-import shlex
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,18 +38,10 @@ for opt in ("--runs", "--pg-fsync"):
 if pg_fsync not in ("on", "off"):
     sys.exit("--pg-fsync must be on or off")
 
-PG_PRIVATE = os.path.join(HERE, "..", "deploy", "scripts", "pg-private")
-pg_dir = tempfile.mkdtemp(prefix="parley-bench-pg-")
-os.chmod(pg_dir, 0o755)
-atexit.register(lambda: (subprocess.run([PG_PRIVATE, "destroy", pg_dir], capture_output=True),
-                         shutil.rmtree(pg_dir, ignore_errors=True)))
-out = subprocess.run([PG_PRIVATE, "start", pg_dir, "--fsync", pg_fsync], capture_output=True, text=True)
-if out.returncode != 0:
-    sys.exit("could not start PostgreSQL: " + out.stderr)
-env = subprocess.run([PG_PRIVATE, "env", pg_dir], capture_output=True, text=True).stdout
-for k, v in re.findall(r"^export (\w+)=(.*)$", env, re.M):
-    os.environ[k] = shlex.split(v)[0]
-os.environ.pop("PARLEY_PG_DIR", None)
+sys.path.insert(0, HERE)
+import benchlib  # noqa: E402
+
+benchlib.start_private_pg(pg_fsync)
 
 import faultlib  # noqa: E402
 import harness  # noqa: E402
