@@ -36,8 +36,9 @@ static const options_def_t s_defs[] = {
               "closes it" },
     { .name = "watch", .short_name = 'w', .arg = "DIR", .type = OPTIONS_STRING, S_AT (watch),
       .flags = OPTIONS_REPEATABLE,
-      .help = "a drop folder: each *.jsonl (and *.csv, with --mapping) file put there is read "
-              "once complete, then moved to DIR/done/ (or DIR/failed/ if it cannot be read)" },
+      .help = "a drop folder: each *.jsonl (and *.csv, through DIR/mapping.ini or --mapping) "
+              "file put there is read once complete, then moved to DIR/done/ (or DIR/failed/ "
+              "if it cannot be read)" },
     { .name = "mapping", .short_name = 'm', .arg = "FILE", .type = OPTIONS_STRING,
       S_AT (mapping),
       .help = "the mapping file (docs/FEEDS.md) through which every .csv input is read, "
