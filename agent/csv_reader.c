@@ -159,6 +159,8 @@ s_compact (csv_reader_t *self)
 void
 csv_reader_feed (csv_reader_t *self, const void *data, size_t len)
 {
+    if (len == 0)
+        return; /* a reader that has no buffer yet must not memcpy to NULL */
     s_compact (self);
     if (self->len + len > self->cap) {
         while (self->len + len > self->cap)

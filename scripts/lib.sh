@@ -7,7 +7,7 @@ PARLEY_PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libpq-
                  python3-psycopg2)
 # Only the test suite needs these: Chromium renders the HTML report in test_report.py;
 # clang-format checks the house style (format.check).
-PARLEY_TEST_PACKAGES=(chromium clang-format)
+PARLEY_TEST_PACKAGES=(chromium clang-format clang libclang-rt-dev)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 fail() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }

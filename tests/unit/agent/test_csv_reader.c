@@ -424,6 +424,28 @@ test_empty_input_and_only_a_bom (void **state)
     assert_int_equal (r.pos_lines, 3);
 }
 
+/* Found by tests/fuzz (fuzz_csv, regressions/csv/empty-feed): feeding no bytes to a reader that
+   has no buffer yet passed a null pointer to memcpy (undefined behaviour, caught by asan.*). */
+static void
+test_feeding_zero_bytes_changes_nothing (void **state)
+{
+    (void)state;
+    static const char empty[1] = { 0 };
+    csv_reader_t *r = csv_reader_new (NULL);
+    csv_reader_feed (r, empty, 0);
+    csv_row_t row;
+    reject_t why;
+    assert_int_equal (csv_reader_next (r, &row, &why), CSV_READER_MORE);
+    csv_reader_feed (r, "a,b\n1,2\n", 8);
+    csv_reader_feed (r, empty, 0);
+    assert_int_equal (csv_reader_next (r, &row, &why), CSV_READER_HEADER);
+    assert_int_equal (csv_reader_next (r, &row, &why), CSV_READER_ROW);
+    assert_string_equal (row.fields[1], "2");
+    csv_reader_finish (r);
+    assert_int_equal (csv_reader_next (r, &row, &why), CSV_READER_END);
+    csv_reader_destroy (&r);
+}
+
 int
 main (void)
 {
@@ -442,6 +464,7 @@ main (void)
         cmocka_unit_test (test_resuming_at_a_saved_position_gives_the_same_rows_and_lines),
         cmocka_unit_test (test_a_bad_first_row_leaves_the_next_good_one_as_header),
         cmocka_unit_test (test_empty_input_and_only_a_bom),
+        cmocka_unit_test (test_feeding_zero_bytes_changes_nothing),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
