@@ -188,7 +188,14 @@ def test_hostile_clients_do_not_end_or_stall_the_collector(h):
     try:
         # The agent's stream goes in parts while the floods go on.
         for c, paths in enumerate(chunks):
-            run = h.run_agent(col.endpoint, spool, paths, timeout=60, name="agent-%d" % (c + 1))
+            agent = h.start_agent(col.endpoint, spool, paths, name="agent-%d" % (c + 1))
+            deadline = time.monotonic() + 60
+            while agent.alive() and col.alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if not col.alive():
+                fail("the collector ended during agent run %d (status %s):\n%s" % (
+                    c + 1, col.rc, col.tail()))
+            run = h.finish_agent(agent, timeout=1)
             if run.rc != 0:
                 fail("agent run %d failed: %r" % (c + 1, run))
             runs.append(run)
