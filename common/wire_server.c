@@ -244,7 +244,9 @@ wire_server_batch_t *
 wire_server_recv (wire_server_t *self, int timeout_ms)
 {
     int64_t deadline = zclock_mono () + (timeout_ms > 0 ? timeout_ms : 0);
-    for (;;) {
+    /* Requests answered here cost no wait, so a flood of them would keep the caller here
+       for as long as it lasts: after the budget the caller gets to its own work. */
+    for (int budget = WIRE_SERVER_RECV_BUDGET; budget > 0; budget--) {
         int64_t left = deadline - zclock_mono ();
         zmq_pollitem_t item = { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 };
         int rc = zmq_poll (&item, 1, left > 0 ? (long)left : 0);
@@ -263,4 +265,5 @@ wire_server_recv (wire_server_t *self, int timeout_ms)
         }
         return batch;
     }
+    return NULL;
 }

@@ -39,6 +39,8 @@
 /* Replies queued per peer before more to it are dropped (a peer that does not read): with
    at most 5000 outcomes a reply, this bounds what one peer's replies hold here. */
 #define WIRE_SERVER_SNDHWM 32
+/* Requests one wire_server_recv call answers itself (PING, malformed, held back) at most. */
+#define WIRE_SERVER_RECV_BUDGET 256
 /* TCP keepalive: a connection to a host that went away is dropped after about 30 + 3 * 5 s
    of silence, even from a client that sends no ZMTP heartbeats. */
 #define WIRE_SERVER_KEEPALIVE_IDLE_S 30
@@ -86,7 +88,9 @@ const char *wire_server_endpoint (wire_server_t *self, size_t index);
 /* Waits up to timeout_ms (0: do not wait) for the next BATCH the caller may take. PING is
    answered with PONG, a malformed request with ERROR, and a batch held back by an earlier
    refusal of its peer with ERROR WIRE_SERVER_OUT_OF_ORDER, without returning. Returns the
-   batch (caller owns it), or NULL when none came in time or a signal cut the wait short. */
+   batch (caller owns it), or NULL when none came in time, a signal cut the wait short, or
+   WIRE_SERVER_RECV_BUDGET requests were answered here (a flood of PINGs cannot keep the
+   caller from its own work: it calls again). */
 wire_server_batch_t *wire_server_recv (wire_server_t *self, int timeout_ms);
 
 /* The ROUTER's libzmq handle, for a caller that polls it together with other things (then
