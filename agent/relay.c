@@ -258,7 +258,8 @@ s_finish (void *arg)
               "relay totals",
               "batches=%" PRIu64 " accepted=%" PRIu64 " rejected=%" PRIu64
               " refused_batches=%" PRIu64 " orphaned=%" PRIu64 " unanswered_batches=%zu"
-              " malformed_requests=%" PRIu64 " unroutable_replies=%" PRIu64,
+              " malformed_requests=%" PRIu64 " unroutable_replies=%" PRIu64
+              " dropped_replies=%" PRIu64,
               self->stats.batches,
               self->stats.accepted,
               self->stats.rejected,
@@ -266,7 +267,8 @@ s_finish (void *arg)
               self->stats.orphaned,
               self->pending_batches,
               ws->malformed,
-              ws->unroutable);
+              ws->unroutable,
+              ws->dropped);
 }
 
 agent_producer_t

@@ -236,7 +236,7 @@ s_totals_line (collector_t *self)
               "batches=%" PRIu64 " events=%" PRIu64 " accepted=%" PRIu64 " duplicates=%" PRIu64
               " rejected=%" PRIu64 " transactions=%" PRIu64 " db_refused=%" PRIu64
               " splits=%" PRIu64 " malformed_requests=%" PRIu64 " unroutable_replies=%" PRIu64
-              " refused_batches=%" PRIu64 " uptime_s=%" PRId64,
+              " dropped_replies=%" PRIu64 " refused_batches=%" PRIu64 " uptime_s=%" PRId64,
               self->total.batches,
               self->total.events,
               self->total.accepted,
@@ -247,6 +247,7 @@ s_totals_line (collector_t *self)
               ss->splits,
               rs->malformed,
               rs->unroutable,
+              rs->dropped,
               rs->refused,
               self->started_ms ? (zclock_mono () - self->started_ms) / 1000 : 0);
 }

@@ -48,12 +48,18 @@ wire_server_new (const wire_server_options_t *opts)
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_rcvhwm (self->router, WIRE_SERVER_RCVHWM);
     zsock_set_sndhwm (self->router, WIRE_SERVER_SNDHWM);
-    /* A reply to an agent whose queue is full must not block the server for long: the
-       agent resends what is not acknowledged anyway. */
-    zsock_set_sndtimeo (self->router, 1000);
-    zsock_set_heartbeat_ivl (self->router, WIRE_SERVER_HEARTBEAT_MS);
-    zsock_set_heartbeat_timeout (self->router, WIRE_SERVER_HEARTBEAT_TIMEOUT_MS);
-    zsock_set_heartbeat_ttl (self->router, WIRE_SERVER_HEARTBEAT_TIMEOUT_MS);
+    /* Replies are sent with ZMQ_DONTWAIT (s_send); SNDTIMEO 0 as well, in case. */
+    zsock_set_sndtimeo (self->router, 0);
+    /* No ZMTP heartbeats of our own: in libzmq 4.3.4 the heartbeat timer writes to a
+       connection whose input was stopped (RCVHWM reached) and has failed meanwhile, and
+       aborts the process (`!_io_error`, stream_engine_base.cpp:331): a client that floods
+       and disconnects could end the server. A dead agent's pipe is closed by the TTL its
+       own heartbeats carry, or by TCP keepalive; PING/PONG is the protocol's own check. */
+    zsock_set_heartbeat_ivl (self->router, 0);
+    zsock_set_tcp_keepalive (self->router, 1);
+    zsock_set_tcp_keepalive_idle (self->router, WIRE_SERVER_KEEPALIVE_IDLE_S);
+    zsock_set_tcp_keepalive_intvl (self->router, WIRE_SERVER_KEEPALIVE_INTVL_S);
+    zsock_set_tcp_keepalive_cnt (self->router, WIRE_SERVER_KEEPALIVE_CNT);
     zsock_set_linger (self->router, 0);
     self->endpoints = xcalloc (opts->count ? opts->count : 1, sizeof *self->endpoints);
     for (size_t i = 0; i < opts->count; i++) {
@@ -129,20 +135,37 @@ s_peer_name (zframe_t *peer, zframe_t *body, char *out, size_t cap)
         o += snprintf (out + o, cap - (size_t)o, "%02x", p[i]);
 }
 
+/* Sends without ever waiting: a peer whose queue is full (SNDHWM: it does not read) loses
+   this reply, and one that has gone (ROUTER_MANDATORY: EHOSTUNREACH) too. Either resends
+   what is not answered, or pings again; de-duplication absorbs the resends. A blocking
+   send here would stall every other peer for as long as the one that does not read. */
 static int
 s_send (wire_server_t *self, zframe_t *peer, const char *who, zmsg_t **reply_p)
 {
     zmsg_t *reply = *reply_p;
     *reply_p = NULL;
-    zframe_t *dest = zframe_dup (peer);
-    zmsg_prepend (reply, &dest);
-    if (zmsg_send (&reply, self->router) == 0)
-        return 0;
+    void *sock = zsock_resolve (self->router);
+    int rc = zmq_send (sock, zframe_data (peer), zframe_size (peer), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    /* Past the routing id the message is taken whole (the high-water mark counts whole
+       messages), so a later frame does not fail for a full queue. */
+    size_t left = zmsg_size (reply);
+    for (zframe_t *f = zmsg_first (reply); rc >= 0 && f; f = zmsg_next (reply)) {
+        left--;
+        rc = zmq_send (
+          sock, zframe_data (f), zframe_size (f), (left ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+    }
     int err = zmq_errno ();
     zmsg_destroy (&reply);
-    self->stats.unroutable++;
-    log_debug (
-      self->comp, "could not reply, peer gone", "peer=%s err=\"%s\"", who, zmq_strerror (err));
+    if (rc >= 0)
+        return 0;
+    if (err == EAGAIN) {
+        self->stats.dropped++;
+        log_debug (self->comp, "reply dropped, peer does not read", "peer=%s", who);
+    } else {
+        self->stats.unroutable++;
+        log_debug (
+          self->comp, "could not reply, peer gone", "peer=%s err=\"%s\"", who, zmq_strerror (err));
+    }
     return -1;
 }
 
@@ -221,7 +244,9 @@ wire_server_batch_t *
 wire_server_recv (wire_server_t *self, int timeout_ms)
 {
     int64_t deadline = zclock_mono () + (timeout_ms > 0 ? timeout_ms : 0);
-    for (;;) {
+    /* Requests answered here cost no wait, so a flood of them would keep the caller here
+       for as long as it lasts: after the budget the caller gets to its own work. */
+    for (int budget = WIRE_SERVER_RECV_BUDGET; budget > 0; budget--) {
         int64_t left = deadline - zclock_mono ();
         zmq_pollitem_t item = { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 };
         int rc = zmq_poll (&item, 1, left > 0 ? (long)left : 0);
@@ -240,4 +265,5 @@ wire_server_recv (wire_server_t *self, int timeout_ms)
         }
         return batch;
     }
+    return NULL;
 }

@@ -15,11 +15,14 @@
 
    Socket options: ZMQ_MAXMSGSIZE = WIRE_FRAME_MAX (a larger frame disconnects that peer
    only), ROUTER_MANDATORY (a reply to a peer that has gone fails loudly instead of being
-   dropped in silence), ZMTP heartbeats (a dead agent's pipe is closed within seconds),
-   RCVHWM of WIRE_SERVER_RCVHWM messages per agent: while the caller does not read (the
-   collector already holds --max-events for its next transaction, a hub waits for its
-   spool), ZeroMQ queues at most that much per agent and then stops reading that agent's
-   TCP connection, so backpressure reaches the agents instead of memory growing here.
+   dropped in silence), no ZMTP heartbeats of its own (libzmq 4.3.4 can abort on them, see
+   wire_server.c; an agent's own heartbeats carry a TTL that closes its pipe within seconds
+   of its death, and TCP keepalive catches the rest), SNDHWM of WIRE_SERVER_SNDHWM replies
+   per peer, every reply sent with ZMQ_DONTWAIT (a peer that does not read loses replies
+   and never stalls the others), RCVHWM of WIRE_SERVER_RCVHWM messages per agent: while the caller
+   does not read (the collector already holds --max-events for its next transaction, a hub waits for
+   its spool), ZeroMQ queues at most that much per agent and then stops reading that agent's TCP
+   connection, so backpressure reaches the agents instead of memory growing here.
 
    What later work adds here, so that the collector and every hub get it at once: CURVE
    and ZAP as fields of wire_server_options_t, the CURVE key as the batch's peer name, a
@@ -33,9 +36,16 @@
 #include <stdint.h>
 
 #define WIRE_SERVER_RCVHWM 64
-#define WIRE_SERVER_SNDHWM 1000
-#define WIRE_SERVER_HEARTBEAT_MS 2000
-#define WIRE_SERVER_HEARTBEAT_TIMEOUT_MS 6000
+/* Replies queued per peer before more to it are dropped (a peer that does not read): with
+   at most 5000 outcomes a reply, this bounds what one peer's replies hold here. */
+#define WIRE_SERVER_SNDHWM 32
+/* Requests one wire_server_recv call answers itself (PING, malformed, held back) at most. */
+#define WIRE_SERVER_RECV_BUDGET 256
+/* TCP keepalive: a connection to a host that went away is dropped after about 30 + 3 * 5 s
+   of silence, even from a client that sends no ZMTP heartbeats. */
+#define WIRE_SERVER_KEEPALIVE_IDLE_S 30
+#define WIRE_SERVER_KEEPALIVE_INTVL_S 5
+#define WIRE_SERVER_KEEPALIVE_CNT 3
 /* The ERROR reason for a batch of a peer whose earlier batch was refused and has not come
    again (docs/PROTOCOL.md, section 8: a fixed text a client may match on). */
 #define WIRE_SERVER_OUT_OF_ORDER "an earlier batch was refused, resend it first"
@@ -78,7 +88,9 @@ const char *wire_server_endpoint (wire_server_t *self, size_t index);
 /* Waits up to timeout_ms (0: do not wait) for the next BATCH the caller may take. PING is
    answered with PONG, a malformed request with ERROR, and a batch held back by an earlier
    refusal of its peer with ERROR WIRE_SERVER_OUT_OF_ORDER, without returning. Returns the
-   batch (caller owns it), or NULL when none came in time or a signal cut the wait short. */
+   batch (caller owns it), or NULL when none came in time, a signal cut the wait short, or
+   WIRE_SERVER_RECV_BUDGET requests were answered here (a flood of PINGs cannot keep the
+   caller from its own work: it calls again). */
 wire_server_batch_t *wire_server_recv (wire_server_t *self, int timeout_ms);
 
 /* The ROUTER's libzmq handle, for a caller that polls it together with other things (then
@@ -101,6 +113,7 @@ typedef struct {
     uint64_t malformed;  /* answered with ERROR as unreadable */
     uint64_t refused;    /* batches answered with ERROR: by the caller, or held back */
     uint64_t unroutable; /* replies to peers that had gone */
+    uint64_t dropped;    /* replies to peers whose queue was full (they do not read) */
 } wire_server_stats_t;
 
 const wire_server_stats_t *wire_server_stats (wire_server_t *self);

@@ -279,6 +279,46 @@ test_a_reply_to_a_gone_peer_fails_and_is_counted (void **state)
     wire_server_batch_destroy (&b);
 }
 
+/* A peer that sends and never reads fills its queue of replies; the server drops the rest
+   of them at once instead of waiting (which stalled every other peer), and still answers
+   a peer that reads. */
+static void
+test_replies_to_a_peer_that_does_not_read_are_dropped_without_waiting (void **state)
+{
+    s_fixture_t *f = *state;
+    zsock_t *deaf = zsock_new (ZMQ_DEALER);
+    assert_non_null (deaf);
+    zsock_set_linger (deaf, 0);
+    zsock_set_sndhwm (deaf, 0);
+    zsock_set_rcvhwm (deaf, 1);
+    assert_int_equal (zsock_connect (deaf, "%s", f->endpoint), 0);
+    enum { pings = 50000 };
+    char token[64];
+    memset (token, 'x', 63);
+    token[63] = '\0';
+    for (int i = 0; i < pings; i++) {
+        zmsg_t *ping = wire_ping_new (token);
+        assert_int_equal (zmsg_send (&ping, deaf), 0);
+    }
+    const wire_server_stats_t *st = wire_server_stats (f->server);
+    int64_t until = zclock_mono () + 10000;
+    while (st->pings < pings && zclock_mono () < until)
+        (void)s_serve (f->server, 20); /* PINGs only: nothing is handed out */
+    assert_int_equal (st->pings, pings);
+    assert_true (st->dropped > 0);
+    zsock_t *c = s_client (f->endpoint);
+    zmsg_t *ping = wire_ping_new ("7");
+    assert_int_equal (zmsg_send (&ping, c), 0);
+    assert_int_equal (s_serve (f->server, 300), 0);
+    wire_header_t hdr;
+    zmsg_t *m = s_reply (c, &hdr);
+    assert_int_equal (hdr.kind, WIRE_PONG);
+    assert_string_equal (hdr.token, "7");
+    zmsg_destroy (&m);
+    zsock_destroy (&c);
+    zsock_destroy (&deaf);
+}
+
 static void
 test_a_tcp_peer_is_named_by_its_address_and_routing_id (void **state)
 {
@@ -329,6 +369,10 @@ main (void)
           test_refusing_a_copy_of_an_answered_batch_holds_nothing_back, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
           test_a_reply_to_a_gone_peer_fails_and_is_counted, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+          test_replies_to_a_peer_that_does_not_read_are_dropped_without_waiting,
+          s_setup,
+          s_teardown),
         cmocka_unit_test (test_a_tcp_peer_is_named_by_its_address_and_routing_id),
         cmocka_unit_test (test_a_bind_that_fails_gives_no_server),
     };
