@@ -80,6 +80,10 @@ def test_drop_folder(h):
     # Written slowly in the folder itself, held open for seconds: not read before it is
     # closed (IN_CLOSE_WRITE), so never half.
     slow = os.path.join(drop, "slow.jsonl")
+    # A file is moved to done/ once its lines are in the spool, not yet at the collector:
+    # wait for what came before to be stored, so that only the slow file could add more.
+    want_n = 300 + len(chunks[3]) + export.rows()
+    wait_for(lambda: stored(db) >= want_n - len(chunks[2]), 15, "the files before it stored")
     before = stored(db)
     with open(slow, "wb", buffering=0) as f:
         for i, l in enumerate(chunks[2]):
@@ -88,10 +92,9 @@ def test_drop_folder(h):
                 time.sleep(0.3)
             f.write(l.data[20:] + b"\n")
         time.sleep(1.0)
-        if stored(db) != before or not os.path.exists(slow):
+        if stored(db) != before or not os.path.exists(slow) or "slow.jsonl" in agent.log():
             fail("the file was taken while still open for writing")
     wait_for(lambda: os.path.exists(os.path.join(done, "slow.jsonl")), 15, "the slow file")
-    want_n = 300 + len(chunks[3]) + export.rows()
     wait_for(lambda: stored(db) >= want_n, 15, "every event stored")
     if stored(db) != want_n:
         fail("%d events stored, expected %d" % (stored(db), want_n))
