@@ -38,7 +38,7 @@
 #define WIRE_SERVER_RCVHWM 64
 /* Replies queued per peer before more to it are dropped (a peer that does not read): with
    at most 5000 outcomes a reply, this bounds what one peer's replies hold here. */
-#define WIRE_SERVER_SNDHWM 32
+#define WIRE_SERVER_SNDHWM 256
 /* Requests one wire_server_recv call answers itself (PING, malformed, held back) at most. */
 #define WIRE_SERVER_RECV_BUDGET 256
 /* TCP keepalive: a connection to a host that went away is dropped after about 30 + 3 * 5 s
