@@ -12,6 +12,7 @@
 #include "agent_options.h"
 #include "csv_mapping.h"
 #include "log.h"
+#include "subcommand.h"
 #include "webhook.h"
 #include "relay.h"
 
@@ -38,10 +39,18 @@ s_install_signals (void)
     signal (SIGPIPE, SIG_IGN);
 }
 
+/* `parley-agent NAME …`: the commands beside the daemon (common/subcommand.h). */
+static const subcommand_t s_subcommands[] = {
+    { NULL, NULL, NULL },
+};
+
 int
 main (int argc, char **argv)
 {
     log_set_program ("parley-agent");
+    const subcommand_t *command = subcommand_find (s_subcommands, argc, argv);
+    if (command)
+        return command->run (argc - 1, argv + 1);
     /* Before any socket exists: czmq must not take over SIGINT/SIGTERM, nor write on
        stdout, which carries the --once summary. */
     zsys_handler_set (NULL);

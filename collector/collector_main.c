@@ -8,6 +8,7 @@
 #include "collector.h"
 #include "collector_options.h"
 #include "log.h"
+#include "subcommand.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -52,10 +53,18 @@ s_serve (const collector_options_t *opts)
     return rc;
 }
 
+/* `parley-collector NAME …`: the commands beside the daemon (common/subcommand.h). */
+static const subcommand_t s_subcommands[] = {
+    { NULL, NULL, NULL },
+};
+
 int
 main (int argc, char **argv)
 {
     log_set_program ("parley-collector");
+    const subcommand_t *command = subcommand_find (s_subcommands, argc, argv);
+    if (command)
+        return command->run (argc - 1, argv + 1);
     collector_options_t opts;
     options_result_t parsed = collector_options_parse (&opts, argc, argv, stdout, stderr);
     if (parsed != OPTIONS_RUN)
