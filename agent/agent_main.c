@@ -15,6 +15,7 @@
 #include "subcommand.h"
 #include "webhook.h"
 #include "relay.h"
+#include "service_notify.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -110,6 +111,7 @@ main (int argc, char **argv)
         }
     }
     int rc = agent_run (agent, &s_stop);
+    service_notify_stopping ();
     bool timed_out = false;
     int status = rc == 0 ? 0 : 1;
     if (opts.once) {

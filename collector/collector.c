@@ -14,6 +14,7 @@
 #include "wire_server.h"
 #include "schema.h"
 #include "store.h"
+#include "service_notify.h"
 
 /* How long a reconnection attempt may take while the database is known to be away: the
    socket is not read meanwhile, and agents take 3 s of silence for a dead collector. */
@@ -404,6 +405,7 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     s_stats_line (self);
     self->stop = stop;
     while (!*stop) {
+        service_notify_turn (); /* READY=1 at the first turn, then the watchdog */
         wire_server_batch_t *batch;
         if (self->next->events == 0) {
             batch = wire_server_recv (self->server, 200);

@@ -9,6 +9,7 @@
 #include "collector_options.h"
 #include "log.h"
 #include "subcommand.h"
+#include "service_notify.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -48,6 +49,7 @@ s_serve (const collector_options_t *opts)
     if (!collector)
         return 1;
     int rc = collector_run (collector, &s_stop);
+    service_notify_stopping ();
     collector_destroy (&collector);
     zsys_shutdown ();
     return rc;

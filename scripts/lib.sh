@@ -3,7 +3,7 @@
 
 # Debian 12 packages Parley needs to build, test and run the demo (README.md says why each).
 PARLEY_PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libpq-dev libjansson-dev
-                 libcmocka-dev libcsv-dev libinih-dev libmicrohttpd-dev tzdata zlib1g-dev postgresql python3 python3-zmq
+                 libcmocka-dev libcsv-dev libinih-dev libmicrohttpd-dev libsystemd-dev tzdata zlib1g-dev postgresql python3 python3-zmq
                  python3-psycopg2)
 # Only the test suite needs these: Chromium renders the HTML report in test_report.py;
 # clang-format checks the house style (format.check).
