@@ -89,9 +89,10 @@ const options_spec_t agent_options_spec = {
     .given_at = OPTIONS_GIVEN_AT (agent_options_t, given),
     .about = "parley-agent: reads JSON-lines feeds of conversation events, checks each line, "
              "keeps\naccepted events in a durable spool and delivers them to parley-collector.",
-    .usage = "parley-agent --connect ENDPOINT [--connect ENDPOINT...] --spool DIR [OPTION...]\n"
-             "                    [INPUT...]\n"
-             "       parley-agent --check [--mapping FILE] INPUT...",
+    /* One line per form, the second after "  or: ": help2man makes the man page's SYNOPSIS
+       from it (cmake/ParleyInstall.cmake). */
+    .usage = "parley-agent --connect ENDPOINT... --spool DIR [OPTION...] [INPUT...]\n"
+             "  or:  parley-agent --check [--mapping FILE] INPUT...",
     .operands = "INPUT is a file of JSON lines, a .csv form export (read through --mapping), a "
                 "FIFO,\nor - for standard input (JSON lines). Inputs are read together; a "
                 "restart resumes\neach file where the last run stopped. Without --follow a "

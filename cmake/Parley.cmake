@@ -28,12 +28,12 @@ function(parley_library name)
   endforeach()
 endfunction()
 
-# parley_program(NAME SOURCES src... PARLEY_LIBS lib...)
+# parley_program(NAME SOURCES src... PARLEY_LIBS lib...): an installed program (cmake/ParleyInstall.cmake
+# says which package holds it).
 function(parley_program name)
   cmake_parse_arguments(P "" "" "SOURCES;PARLEY_LIBS" ${ARGN})
   add_executable(${name} ${P_SOURCES})
   target_link_libraries(${name} PRIVATE ${P_PARLEY_LIBS})
-  install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endfunction()
 
 # parley_unit_test(MODULE [PARLEY_LIBS lib...]): test_MODULE.c of the calling folder as unit.MODULE,
