@@ -6,9 +6,9 @@ PARLEY_PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libpq-
                  libcmocka-dev libcsv-dev libinih-dev libmicrohttpd-dev libsystemd-dev help2man tzdata zlib1g-dev postgresql python3 python3-zmq
                  python3-psycopg2)
 # Only the test suite needs these: Chromium renders the HTML report in test_report.py;
-# clang-format checks the house style (format.check); systemd-analyze, systemd-sysusers and
-# man check the installed units, user and man pages (tests/packaging).
-PARLEY_TEST_PACKAGES=(chromium clang-format clang libclang-rt-dev systemd man-db)
+# clang-format checks the house style (format.check); systemd-analyze, systemd-sysusers, man
+# and strace check the installed units, user, man pages and system call filters (tests/packaging).
+PARLEY_TEST_PACKAGES=(chromium clang-format clang libclang-rt-dev systemd man-db strace)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 fail() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
