@@ -5,9 +5,14 @@ deploy/systemd/*.service.in and expanded with `systemd-analyze syscall-filter`).
 outside the filter would fail with EPERM under systemd (SystemCallErrorNumber=EPERM), which
 this environment, without systemd as PID 1, could not show otherwise.
 
+The same traces check the units' RestrictAddressFamilies= (every socket() the daemons open
+is of an allowed family), MemoryDenyWriteExecute= (no mapping both writable and executable),
+ProcSubset=pid and PrivateDevices= (no other /proc entry, no real device looked at).
+
 What is traced: the collector migrating a new database, storing, answering and stopping on
 SIGTERM; an agent delivering two feeds with --once; an agent following a feed, taking a
-file from a --watch folder and an event from its webhook, then stopping on SIGTERM.
+file from a --watch folder and an event from its webhook, with a hub's relay bound, then
+stopping on SIGTERM.
 """
 # ctest-timeout: 300
 
@@ -26,6 +31,7 @@ import harness  # noqa: E402
 from harness import fail, wait_for  # noqa: E402
 
 EXAMPLES = [os.path.join(harness.SOURCE_DIR, "examples", f) for f in ("crm-export.jsonl", "north-housing.jsonl")]
+OPENED = set()  # every /proc, /dev and /sys path looked at, for the report
 SYSCALL = re.compile(r"^\d+\s+(?:<\.\.\. )?([a-z_][a-z0-9_]*)(?:\(| resumed>)")
 
 
@@ -80,15 +86,31 @@ def traced_child(proc):
 
 
 def calls_in(path):
-    calls = set()
+    """(system calls, socket address families, mappings both writable and executable)."""
+    calls, families, wx = set(), set(), []
     with open(path) as f:
         for line in f:
             m = SYSCALL.match(line)
             if m:
                 calls.add(m.group(1))
+            m = re.search(r"\bsocket\((AF_[A-Z0-9]+)", line)
+            if m:
+                families.add(m.group(1))
+            if re.search(r"\b(mmap|mprotect|pkey_mprotect)\(", line) and "PROT_WRITE" in line and "PROT_EXEC" in line:
+                wx.append(line.strip())
+            m = re.search(r'\b(?:open|openat|stat|newfstatat|access|faccessat2?|statx)\((?:[A-Z_]+|\d+), "(/(?:proc|dev|sys)/[^"]*)"', line)
+            if m:
+                OPENED.add(m.group(1))
     if "execve" not in calls:
         fail("%s: no execve traced: not a strace log" % path)
-    return calls
+    return calls, families, wx
+
+
+def unit_setting(unit, key):
+    path = os.path.join(harness.SOURCE_DIR, "deploy", "systemd", unit + ".service.in")
+    with open(path) as f:
+        values = [line.strip().split("=", 1)[1] for line in f if line.startswith(key + "=")]
+    return values[-1] if values else None
 
 
 def stored(db):
@@ -128,8 +150,10 @@ def test_every_system_call_the_daemons_make_is_allowed_by_their_unit(h):
     os.makedirs(drop)
     open(feed, "w").close()
     http_port = harness.free_port()
-    argv = h.agent_argv(endpoint, h.path("spool-follow"), [feed], once=False,
-                        args=["--follow", "--watch", drop, "--http-bind", "127.0.0.1:%d" % http_port])
+    # By host name, so that name resolution runs under the filters too.
+    argv = h.agent_argv("tcp://localhost:%d" % port, h.path("spool-follow"), [feed], once=False,
+                        args=["--follow", "--watch", drop, "--http-bind", "127.0.0.1:%d" % http_port,
+                              "--relay-bind", "tcp://127.0.0.1:%d" % harness.free_port()])
     follow, follow_log = traced(h, "agent-follow", argv)
     wait_for(lambda: harness.listening(http_port), 60, "the traced agent's webhook")
     fresh = []
@@ -156,13 +180,37 @@ def test_every_system_call_the_daemons_make_is_allowed_by_their_unit(h):
     problems = []
     for unit, logs in (("parley-collector", [col_log]), ("parley-agent", [once_log, follow_log])):
         allowed = allowed_by(unit)
-        used = set()
+        families_allowed = set((unit_setting(unit, "RestrictAddressFamilies") or "").split())
+        used, families, wx = set(), set(), []
         for log in logs:
-            used |= calls_in(log)
+            c, fam, w = calls_in(log)
+            used |= c
+            families |= fam
+            wx += w
         denied = sorted(used - allowed)
-        print("%s: %d distinct system calls, all within its filter: %s" % (unit, len(used), not denied))
+        print("%s: %d distinct system calls (all within its filter: %s), socket families %s"
+              % (unit, len(used), not denied, " ".join(sorted(families))))
         if denied:
             problems.append("%s makes system calls its unit's filter denies: %s" % (unit, ", ".join(denied)))
+        if not families_allowed:
+            problems.append("%s has no RestrictAddressFamilies=" % unit)
+        elif families - families_allowed:
+            problems.append("%s opens sockets of families its unit restricts: %s"
+                            % (unit, " ".join(sorted(families - families_allowed))))
+        # MemoryDenyWriteExecute=yes refuses a mapping both writable and executable.
+        if unit_setting(unit, "MemoryDenyWriteExecute") == "yes" and wx:
+            problems.append("%s maps memory writable and executable (MemoryDenyWriteExecute=yes): %s"
+                            % (unit, wx[0]))
+    print("paths under /proc, /dev, /sys: %s" % " ".join(sorted(OPENED)))
+    # ProcSubset=pid leaves only the processes' own /proc entries; PrivateDevices=yes only the
+    # pseudo devices.
+    devices = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
+               "/dev/ptmx", "/dev/log", "/dev/shm", "/dev/pts", "/dev/stdin", "/dev/stdout", "/dev/stderr"}
+    for path in sorted(OPENED):
+        if path.startswith("/proc/") and not re.match(r"^/proc/(self|thread-self|\d+)(/|$)", path):
+            problems.append("%s is hidden by ProcSubset=pid" % path)
+        if path.startswith("/dev/") and path not in devices and not path.startswith(("/dev/shm/", "/dev/pts/")):
+            problems.append("%s is not there with PrivateDevices=yes" % path)
     if problems:
         fail("; ".join(problems))
 
