@@ -14,6 +14,7 @@
 #include "wire_server.h"
 #include "schema.h"
 #include "store.h"
+#include "daemon_signals.h"
 #include "service_notify.h"
 
 /* How long a reconnection attempt may take while the database is known to be away: the
@@ -406,6 +407,7 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     self->stop = stop;
     while (!*stop) {
         service_notify_turn (); /* READY=1 at the first turn, then the watchdog */
+        daemon_signals_turn (); /* logs signals, SIGHUP reloads: in the loop, not a handler */
         wire_server_batch_t *batch;
         if (self->next->events == 0) {
             batch = wire_server_recv (self->server, 200);

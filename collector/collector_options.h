@@ -21,6 +21,9 @@ typedef struct {
     int max_events;       /* --max-events: events per transaction */
     int stats_interval_s; /* --stats-interval: seconds between progress lines */
     bool migrate_only;    /* --migrate-only */
+    const char *config;   /* --config FILE (NULL: the default file, if it exists) */
+    bool check_config;    /* --check-config */
+    options_list_t owned; /* the config file's values (options_keep) */
 } collector_options_t;
 
 /* The table, for --help and for the config-file loader. */
