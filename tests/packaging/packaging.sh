@@ -24,6 +24,9 @@ ok() { printf 'ok: %s\n' "$*"; }
 s_root_with_systemd() {
     mkdir -p "$1/usr/lib/systemd/system"
     cp -L /lib/systemd/system/*.target /lib/systemd/system/*.slice "$1/usr/lib/systemd/system/" 2>/dev/null || true
+    # ExecReload= runs /bin/kill (procps, on every Debian system): verify looks for it in the root.
+    mkdir -p "$1/bin"
+    cp -L /bin/kill "$1/bin/kill"
 }
 
 # s_check_units ROOT UNITDIR
