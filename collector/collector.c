@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mem.h"
 #include "wire_server.h"
+#include "retention.h"
 #include "schema.h"
 #include "store.h"
 #include "service_notify.h"
@@ -54,6 +55,7 @@ struct collector {
     s_counts_t total, at_last_line;
     int64_t last_line_ms, started_ms;
     uint64_t transactions_at_last_line;
+    retention_t *retention; /* --notes-retention-days, or NULL */
 };
 
 /* Runs after every (re)connection: the schema may have been created, dropped or
@@ -88,6 +90,8 @@ collector_new (const collector_options_t *opts)
     self->db = db_session_new (opts->db, "parley-collector");
     db_session_set_on_connect (self->db, s_on_connect, self);
     self->store = store_new ();
+    if (opts->notes_retention_days > 0)
+        self->retention = retention_new (opts->notes_retention_days);
     backoff_init (&self->write_backoff, 250, 4000);
     for (int i = 0; i < 2; i++)
         db_buf_init (&self->groups[i].rows);
@@ -143,6 +147,7 @@ collector_destroy (collector_t **self_p)
         db_buf_fini (&self->groups[i].rows);
     }
     store_destroy (&self->store);
+    retention_destroy (&self->retention);
     db_session_destroy (&self->db);
     /* Replies already queued get a second to leave: an acknowledgement lost here would
        only cause a resend, but a clean stop should not cause any. */
@@ -404,11 +409,17 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     log_info ("collector", "ready", "max_events=%zu", max_events);
     s_stats_line (self);
     self->stop = stop;
+    bool retaining = false; /* a notes retention run is under way: do not wait idle */
     while (!*stop) {
         service_notify_turn (); /* READY=1 at the first turn, then the watchdog */
+        /* At most one retention batch per turn, between writes (collector/retention.h). */
+        if (self->retention && !self->db_down && db_session_is_connected (self->db))
+            retaining =
+              retention_step (self->retention, db_session_conn (self->db), zclock_mono ()) ==
+              RETENTION_BATCH_DONE;
         wire_server_batch_t *batch;
         if (self->next->events == 0) {
-            batch = wire_server_recv (self->server, 200);
+            batch = wire_server_recv (self->server, retaining ? 0 : 200);
             s_stats_line (self);
             if (!batch)
                 continue;

@@ -8,6 +8,7 @@
 #include "collector.h"
 #include "collector_options.h"
 #include "log.h"
+#include "retention.h"
 #include "subcommand.h"
 #include "service_notify.h"
 
@@ -57,6 +58,7 @@ s_serve (const collector_options_t *opts)
 
 /* `parley-collector NAME …`: the commands beside the daemon (common/subcommand.h). */
 static const subcommand_t s_subcommands[] = {
+    { "retention", retention_main, "blank the notes of old conversations now (--days N)" },
     { NULL, NULL, NULL },
 };
 

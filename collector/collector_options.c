@@ -23,6 +23,10 @@ static const options_def_t s_defs[] = {
     { .name = "stats-interval", .arg = "SECONDS", .type = OPTIONS_INT, S_AT (stats_interval_s),
       .min = 1, .max = 86400, .def = "10",
       .help = "seconds between throughput lines in the log" },
+    { .name = "notes-retention-days", .arg = "N", .type = OPTIONS_INT,
+      S_AT (notes_retention_days), .min = 0, .max = 36500, .def = "0",
+      .help = "blank the notes of conversations that took place more than N days ago, at "
+              "start and then daily, keeping every count (0: never)" },
     { .name = "migrate-only", .type = OPTIONS_FLAG, S_AT (migrate_only),
       .flags = OPTIONS_CLI_ONLY, .help = "bring the database schema up to date, then exit" },
 };

@@ -15,12 +15,13 @@
 #define COLLECTOR_MAX_EVENTS_DEF 10000
 
 typedef struct {
-    const char *db;       /* --db; NULL: the libpq environment */
-    options_list_t bind;  /* --bind, repeatable, in the order given */
-    int log_level;        /* --log-level: a log_level_t */
-    int max_events;       /* --max-events: events per transaction */
-    int stats_interval_s; /* --stats-interval: seconds between progress lines */
-    bool migrate_only;    /* --migrate-only */
+    const char *db;           /* --db; NULL: the libpq environment */
+    options_list_t bind;      /* --bind, repeatable, in the order given */
+    int log_level;            /* --log-level: a log_level_t */
+    int max_events;           /* --max-events: events per transaction */
+    int stats_interval_s;     /* --stats-interval: seconds between progress lines */
+    bool migrate_only;        /* --migrate-only */
+    int notes_retention_days; /* --notes-retention-days: 0 off (collector/retention.h) */
 } collector_options_t;
 
 /* The table, for --help and for the config-file loader. */
