@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "wire_server.h"
 #include "retention.h"
+#include "rate_limit.h"
 #include "schema.h"
 #include "store.h"
 #include "service_notify.h"
@@ -56,6 +57,7 @@ struct collector {
     int64_t last_line_ms, started_ms;
     uint64_t transactions_at_last_line;
     retention_t *retention; /* --notes-retention-days, or NULL */
+    rate_limit_t *rate;     /* --rate-limit, or NULL */
 };
 
 /* Runs after every (re)connection: the schema may have been created, dropped or
@@ -92,6 +94,8 @@ collector_new (const collector_options_t *opts)
     self->store = store_new ();
     if (opts->notes_retention_days > 0)
         self->retention = retention_new (opts->notes_retention_days);
+    if (opts->rate_limit > 0)
+        self->rate = rate_limit_new (opts->rate_limit, opts->rate_burst);
     backoff_init (&self->write_backoff, 250, 4000);
     for (int i = 0; i < 2; i++)
         db_buf_init (&self->groups[i].rows);
@@ -148,6 +152,7 @@ collector_destroy (collector_t **self_p)
     }
     store_destroy (&self->store);
     retention_destroy (&self->retention);
+    rate_limit_destroy (&self->rate);
     db_session_destroy (&self->db);
     /* Replies already queued get a second to leave: an acknowledgement lost here would
        only cause a resend, but a clean stop should not cause any. */
@@ -177,6 +182,9 @@ s_take (collector_t *self, wire_server_batch_t *batch)
     int64_t now = zclock_mono ();
     if (self->db_down && now < self->retry_at)
         wire_server_refuse (self->server, &batch, S_UNAVAILABLE);
+    /* Keyed by the connection's peer name for now; with CURVE, by the agent's key. */
+    else if (self->rate && !rate_limit_take (self->rate, batch->peer_name, batch->count, now))
+        wire_server_refuse (self->server, &batch, RATE_LIMIT_REASON);
     else
         s_group_add (self->next, batch);
 }

@@ -27,6 +27,14 @@ static const options_def_t s_defs[] = {
       S_AT (notes_retention_days), .min = 0, .max = 36500, .def = "0",
       .help = "blank the notes of conversations that took place more than N days ago, at "
               "start and then daily, keeping every count (0: never)" },
+    { .name = "rate-limit", .arg = "EVENTS_PER_S", .type = OPTIONS_INT, S_AT (rate_limit),
+      .min = 0, .max = 10000000, .def = "0",
+      .help = "most events a second one agent may send on average; a batch over it is refused "
+              "with \"rate limit exceeded, resend later\" and resent, never dropped (0: no "
+              "limit)" },
+    { .name = "rate-burst", .arg = "N", .type = OPTIONS_INT, S_AT (rate_burst),
+      .min = 1, .max = 100000000, .def = "5000",
+      .help = "events an agent may send at once beyond --rate-limit (a bucket of N)" },
     { .name = "migrate-only", .type = OPTIONS_FLAG, S_AT (migrate_only),
       .flags = OPTIONS_CLI_ONLY, .help = "bring the database schema up to date, then exit" },
 };

@@ -22,6 +22,8 @@ typedef struct {
     int stats_interval_s;     /* --stats-interval: seconds between progress lines */
     bool migrate_only;        /* --migrate-only */
     int notes_retention_days; /* --notes-retention-days: 0 off (collector/retention.h) */
+    int rate_limit;           /* --rate-limit: events/s per agent, 0 off (common/rate_limit.h) */
+    int rate_burst;           /* --rate-burst: events an agent may send at once */
 } collector_options_t;
 
 /* The table, for --help and for the config-file loader. */
