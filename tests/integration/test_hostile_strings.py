@@ -363,5 +363,38 @@ def test_nul_in_any_text_field_is_refused_naming_the_field(h):
     conn.close()
 
 
+def test_the_collector_itself_refuses_a_nul_from_a_client_that_skips_the_agent(h):
+    import zmq
+    db = h.create_database("hostile-nul-raw")
+    col = h.start_collector(db)
+    codes = constituencies(3)
+    good = {"event_id": str(uuid.UUID(int=0x5ee2000000004000800000000000)), "type": "conversation.reported",
+            "reported_at": "2026-03-01T10:00:00Z", "occurred_on": "2026-02-27",
+            "association": {"id": "HX-RAW"}, "constituency": {"code": codes[0]},
+            "stakeholder": {"role": "councillor", "name": "Raw Person"}, "notes": "fine"}
+    bad_notes = dict(good, event_id=str(uuid.UUID(int=0x5ee2000000004000800000000001)),
+                     constituency={"code": codes[1]}, notes="a\u0000b")
+    bad_extra = dict(good, event_id=str(uuid.UUID(int=0x5ee2000000004000800000000002)),
+                     constituency={"code": codes[2]}, type="conversation.withdrawn", x={"y": ["\u0000"]})
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(col.endpoint)
+    try:
+        sock.send_multipart([b"PARLEY/1", b"BATCH", b"1"] + [json.dumps(e).encode() for e in (good, bad_notes, bad_extra)])
+        check(sock.poll(30000), "an answer to the batch")
+        _, command, seq, *outcomes = sock.recv_multipart()
+    finally:
+        sock.close()
+        ctx.term()
+    check_eq(command, b"OUTCOMES", "the batch is answered")
+    reason = "contains \\u0000 (a NUL character), which is not allowed"
+    check_eq([o.decode() for o in outcomes],
+             ["accepted", "rejected\tnotes\t" + reason, "rejected\tx.y[1]\t" + reason],
+             "each NUL refused naming its field, the good event stored")
+    _, rows = db.query("SELECT event_id::text FROM parley.event")
+    check_eq([r[0] for r in rows], [good["event_id"]], "only the good event stored")
+
+
 if __name__ == "__main__":
     harness.main(globals())
