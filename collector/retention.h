@@ -18,7 +18,7 @@
 
 #include "parley.h"
 
-#define RETENTION_BATCH 500
+#define RETENTION_BATCH 250
 #define RETENTION_PERIOD_MS (INT64_C (24) * 3600 * 1000)
 /* After a failed batch (the database away, say): try again this much later. */
 #define RETENTION_RETRY_MS (INT64_C (60) * 1000)
