@@ -271,7 +271,16 @@ def test_rebuild_waits_for_a_writer(h):
     t = threading.Thread(target=lambda: result.setdefault("out", collector_command(h, L.db, "rebuild")))
     t0 = time.monotonic()
     t.start()
-    t.join(3)
+
+    def waiting():
+        if not t.is_alive():
+            fail("rebuild finished while a writer held the ingest lock: %r" % result.get("out"))
+        _, rows = L.db.query("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                             "WHERE l.locktype = 'advisory' AND NOT l.granted "
+                             "AND a.application_name = 'parley-collector'")
+        return rows[0][0] > 0
+    harness.wait_for(waiting, 120, "rebuild waiting for the ingest lock")
+    time.sleep(1)
     if not t.is_alive():
         fail("rebuild finished while a writer held the ingest lock: %r" % result.get("out"))
     conn.rollback()
