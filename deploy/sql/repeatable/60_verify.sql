@@ -109,7 +109,9 @@ CREATE OR REPLACE FUNCTION parley.expected_stakeholder_agg ()
 RETURNS SETOF parley.stakeholder_agg
 LANGUAGE sql STABLE AS $fn$
     WITH c AS (
-        SELECT *, ROW(occurred_on, reported_at, event_id, stance)::parley.stance_mark AS mark
+        SELECT *, ROW(occurred_on, reported_at, event_id, stance)::parley.stance_mark AS mark,
+               max(occurred_on) OVER (PARTITION BY constituency_code, stakeholder_role,
+                                                   person_key) AS stakeholder_last_on
           FROM parley.conversation
          WHERE counts
     ), g AS (
@@ -120,17 +122,15 @@ LANGUAGE sql STABLE AS $fn$
                           ORDER BY occurred_on DESC, reported_at DESC, event_id DESC))[1] AS name,
                (array_agg(mark ORDER BY mark DESC) FILTER (WHERE stance IS NOT NULL)) AS marks,
                min(occurred_on) AS first_on,
-               max(occurred_on) AS last_on
+               max(occurred_on) AS last_on,
+               count(*) FILTER (WHERE occurred_on = stakeholder_last_on AND follow_up)::integer
+                   AS open_follow_ups
           FROM c
          GROUP BY constituency_code, stakeholder_role, person_key
     )
     SELECT g.constituency_code, g.stakeholder_role, g.person_key, (g.name).name,
            (g.name).reported_at, (g.name).event_id, g.conversations, cardinality(g.ids), g.ids,
-           g.marks[1], g.marks[2], g.first_on, g.last_on,
-           (SELECT count(*)::integer FROM c
-             WHERE c.constituency_code = g.constituency_code
-               AND c.stakeholder_role = g.stakeholder_role AND c.person_key = g.person_key
-               AND c.occurred_on = g.last_on AND c.follow_up)
+           g.marks[1], g.marks[2], g.first_on, g.last_on, g.open_follow_ups
       FROM g;
 $fn$;
 
