@@ -347,5 +347,46 @@ def test_dump_and_restore_with_roles_verifies_clean(h):
           "%s reads them" % role)
 
 
+def test_rebuild_while_a_collector_writes(h):
+    """rebuild run (three times) while an agent streams through a collector: the collector's
+    batches wait for it and go on from the rebuilt state, and at the end verify is clean and
+    the views equal the ground truth."""
+    g = generator.Generator(seed=h.seed(1108), conversations=h.scale(6000))
+    feeds = g.arrange("natural", feeds=2)
+    paths, _ = generator.write_feeds(feeds, h.path("live"), ["a.jsonl", "b.jsonl"])
+    db = h.create_database("verify_live")
+    col = h.start_collector(db)
+    agent = h.start_agent(col.endpoint, h.path("live", "spool"), paths, args=["--batch", "200"])
+    total = len({l.event.event_id for l in g.valid_lines()})
+    rebuilt_at = []
+    for share in (0.2, 0.45, 0.7):
+        def committed():
+            _, r = db.query("SELECT count(*) FROM parley.event")
+            return r[0][0] >= total * share
+        try:
+            harness.wait_for(committed, 300, "%d%% of the events committed" % (share * 100), interval=0.02)
+        except harness.TestFailure:
+            if not agent.alive():
+                fail("the agent ended (exit %s) before %d%% of the events were committed:\n%s"
+                     % (agent.rc, share * 100, agent.tail()))
+            raise
+        if not agent.alive():
+            fail("the agent finished before rebuild %d: the stream is too small" % (len(rebuilt_at) + 1))
+        _, r = db.query("SELECT count(*) FROM parley.event")
+        rebuild(h, db)
+        rebuilt_at.append(r[0][0])
+    run = h.finish_agent(agent, timeout=600)
+    if run.rc != 0:
+        fail("agent failed: %r" % run)
+    if col.stop(timeout=6) != 0:
+        fail("collector did not stop cleanly:\n%s" % col.tail())
+    rc, found, lines = verify(h, db)
+    if rc != 0:
+        fail("verify after rebuilds during ingest: %d differences:\n  %s" % (len(found), "\n  ".join(lines[:10])))
+    assert_views(read_views(db), g.expected(), "after rebuilds during ingest")
+    print("rebuilt at %s of %d events while the collector wrote; verify clean, views equal the ground truth"
+          % (rebuilt_at, total))
+
+
 if __name__ == "__main__":
     harness.main(globals())
