@@ -355,6 +355,9 @@ def test_rebuild_while_a_collector_writes(h):
     feeds = g.arrange("natural", feeds=2)
     paths, _ = generator.write_feeds(feeds, h.path("live"), ["a.jsonl", "b.jsonl"])
     db = h.create_database("verify_live")
+    out = collector_command(h, db, "--migrate-only")
+    if out.returncode != 0:
+        fail("parley-collector --migrate-only failed: %s" % out.stderr.strip())
     col = h.start_collector(db)
     agent = h.start_agent(col.endpoint, h.path("live", "spool"), paths, args=["--batch", "200"])
     total = len({l.event.event_id for l in g.valid_lines()})
@@ -363,21 +366,18 @@ def test_rebuild_while_a_collector_writes(h):
         def committed():
             _, r = db.query("SELECT count(*) FROM parley.event")
             return r[0][0] >= total * share
-        try:
-            harness.wait_for(committed, 300, "%d%% of the events committed" % (share * 100), interval=0.02)
-        except harness.TestFailure:
-            if not agent.alive():
-                fail("the agent ended (exit %s) before %d%% of the events were committed:\n%s"
-                     % (agent.rc, share * 100, agent.tail()))
-            raise
+        harness.wait_for(lambda: committed() or not agent.alive(), 300,
+                         "%d%% of the events committed" % (share * 100), interval=0.02)
         if not agent.alive():
-            fail("the agent finished before rebuild %d: the stream is too small" % (len(rebuilt_at) + 1))
+            break  # a fast machine: the stream was delivered before this point
         _, r = db.query("SELECT count(*) FROM parley.event")
         rebuild(h, db)
         rebuilt_at.append(r[0][0])
     run = h.finish_agent(agent, timeout=600)
     if run.rc != 0:
         fail("agent failed: %r" % run)
+    if not rebuilt_at or rebuilt_at[0] >= total:
+        fail("no rebuild ran while the collector was writing (rebuilt at %s of %d events)" % (rebuilt_at, total))
     if col.stop(timeout=6) != 0:
         fail("collector did not stop cleanly:\n%s" % col.tail())
     rc, found, lines = verify(h, db)
