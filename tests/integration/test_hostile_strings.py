@@ -356,6 +356,9 @@ def test_nul_in_any_text_field_is_refused_naming_the_field(h):
     got = sorted((r["field"], r["reason"]) for _, _, r in rejected)
     want = sorted((f, "contains \\u0000 (a NUL character), which is not allowed") for f in fields)
     check_eq(got, want, "each rejection names its field")
+    # The agent refused them all itself: the collector may not have made its schema yet.
+    harness.wait_for(lambda: db.query("SELECT to_regclass('parley.event') IS NOT NULL")[1][0][0], 30,
+                     "the collector's schema")
     conn = db.connect()
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM parley.event")
