@@ -34,15 +34,6 @@ struct collector_metrics {
     size_t npeers;
 };
 
-/* Counters kept by wire_server and store, copied in at each scrape. */
-static void
-s_set (metrics_counter_t *c, uint64_t value)
-{
-    uint64_t now = metrics_counter_value (c);
-    if (value > now)
-        metrics_counter_add (c, value - now);
-}
-
 static void
 s_collect (void *arg, metrics_t *registry)
 {
@@ -62,17 +53,18 @@ s_collect (void *arg, metrics_t *registry)
     metrics_gauge_set (self->db_up, self->ready && self->ready (self->ready_arg, why, sizeof why));
     if (self->server) {
         const wire_server_stats_t *ws = wire_server_stats (self->server);
-        s_set (self->malformed, ws->malformed);
-        s_set (self->pings, ws->pings);
-        s_set (self->dropped, ws->dropped + ws->unroutable);
-        s_set (self->refused_unavailable, self->own_refusals);
-        s_set (self->refused_out_of_order,
-               ws->refused > self->own_refusals ? ws->refused - self->own_refusals : 0);
+        metrics_counter_set_total (self->malformed, ws->malformed);
+        metrics_counter_set_total (self->pings, ws->pings);
+        metrics_counter_set_total (self->dropped, ws->dropped + ws->unroutable);
+        metrics_counter_set_total (self->refused_unavailable, self->own_refusals);
+        metrics_counter_set_total (
+          self->refused_out_of_order,
+          ws->refused > self->own_refusals ? ws->refused - self->own_refusals : 0);
     }
     if (self->store) {
         const store_stats_t *ss = store_stats (self->store);
-        s_set (self->transactions, ss->transactions);
-        s_set (self->splits, ss->splits);
+        metrics_counter_set_total (self->transactions, ss->transactions);
+        metrics_counter_set_total (self->splits, ss->splits);
     }
 }
 

@@ -242,6 +242,13 @@ metrics_counter_add (metrics_counter_t *counter, uint64_t n)
     counter->count += n;
 }
 
+void
+metrics_counter_set_total (metrics_counter_t *counter, uint64_t total)
+{
+    if (total > counter->count)
+        counter->count = total;
+}
+
 uint64_t
 metrics_counter_value (const metrics_counter_t *counter)
 {

@@ -80,6 +80,9 @@ size_t metrics_family_size (const metrics_family_t *family);
 
 void metrics_counter_add (metrics_counter_t *counter, uint64_t n);
 uint64_t metrics_counter_value (const metrics_counter_t *counter);
+/* For a count another module keeps (its stats): raises the counter to total, never lowers
+   it (a counter only goes up). */
+void metrics_counter_set_total (metrics_counter_t *counter, uint64_t total);
 void metrics_gauge_set (metrics_gauge_t *gauge, double value);
 double metrics_gauge_value (const metrics_gauge_t *gauge);
 void metrics_histogram_observe (metrics_histogram_t *histogram, double value);
