@@ -150,7 +150,7 @@ def test_collector_and_agent_counters_equal_what_was_generated(h):
         fail("raw batch outcomes: %r" % out)
     raw_rejected = {"malformed": 2, "occurred_on": 1, "event_id": 1}
 
-    run = h.run_agent(col.endpoint, h.path("spool"), paths, args=["--metrics-bind", "127.0.0.1:%d" % aport])
+    run = h.run_agent(col.endpoint, h.path("spool-1"), paths, args=["--metrics-bind", "127.0.0.1:%d" % aport])
     if run.rc != 0:
         fail("agent failed: %r" % run)
     s, types = scrape(cport)
@@ -220,11 +220,11 @@ def test_collector_not_ready_while_its_database_is_stopped(h):
 def test_agent_without_collector_is_not_ready_and_status_reads_its_backlog(h):
     g = generator.Generator(seed=h.seed(2222), conversations=h.scale(100))
     feeds = g.arrange("natural", feeds=1)
-    paths, _ = generator.write_feeds(feeds, h.path("feeds"), ["only.jsonl"])
+    paths, _ = generator.write_feeds(feeds, h.path("feeds-3"), ["only.jsonl"])
     k = kinds(feeds)
     lines = sum(k.values())
     spooled = lines - k.get("invalid", 0)
-    spool = h.path("spool")
+    spool = h.path("spool-3")
     aport = free_port()
     dead = "tcp://127.0.0.1:%d" % free_port()
     agent = h.start_agent(dead, spool, paths, once=False, args=["--metrics-bind", "127.0.0.1:%d" % aport])
