@@ -117,6 +117,10 @@ def raw_batch(endpoint, lines, seq=1, timeout=30):
         s.close(0)
 
 
+EXPORTED = {}  # family → type, from the scrapes of the tests above the last one
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
 def kinds(feeds):
     k = {}
     for f in feeds:
@@ -154,6 +158,7 @@ def test_collector_and_agent_counters_equal_what_was_generated(h):
     if run.rc != 0:
         fail("agent failed: %r" % run)
     s, types = scrape(cport)
+    EXPORTED.update(types)
     want = {"parley_collector_events_accepted_total": distinct + 2,
             "parley_collector_events_duplicate_total": len(valid) - distinct,
             "parley_collector_batches_total": None}
@@ -237,6 +242,7 @@ def test_agent_without_collector_is_not_ready_and_status_reads_its_backlog(h):
         s, _ = scrape(aport)
         return s if value(s, "parley_agent_events_spooled_total") == spooled else None
     s = wait_for(settled, 60, "every valid line spooled")
+    EXPORTED.update(scrape(aport)[1])
     checks = {("parley_agent_lines_read_total", (("input", paths[0]),)): lines,
               ("parley_agent_lines_rejected_total", ()): k.get("invalid", 0),
               ("parley_agent_unacknowledged_events", ()): spooled,
@@ -262,6 +268,39 @@ def test_agent_without_collector_is_not_ready_and_status_reads_its_backlog(h):
     if st.get("oldest", "-") == "-":
         fail("status without the oldest unacknowledged time: %r" % out.stdout)
     print("status: %s" % out.stdout.strip())
+
+
+
+def test_dashboard_alerts_and_docs_name_only_exported_metrics(h):
+    if not any(n.startswith("parley_collector_") for n in EXPORTED) or \
+            not any(n.startswith("parley_agent_") for n in EXPORTED):
+        fail("the tests above did not scrape both daemons")
+    with open(os.path.join(SOURCE, "deploy", "grafana", "parley.json")) as f:
+        dash = json.load(f)
+    exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+    if not exprs:
+        fail("the dashboard has no queries")
+    with open(os.path.join(SOURCE, "docs", "OPERATIONS.md")) as f:
+        doc = f.read()
+    section = doc[doc.index("## Metrics and health"):]
+    rules = re.search(r"### Alert rules\n+```yaml\n(.*?)```", section, re.S)
+    if not rules:
+        fail("no alert rules block in docs/OPERATIONS.md")
+
+    def family(name):
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        return base if EXPORTED.get(base) == "histogram" else name
+    for where, text in [("dashboard", "\n".join(exprs)), ("alert rules", rules.group(1))]:
+        used = {family(n) for n in re.findall(r"\bparley_[a-z_]+", text)}
+        unknown = sorted(used - set(EXPORTED))
+        if unknown:
+            fail("the %s use metrics no daemon exports: %s" % (where, unknown))
+        print("%s: %d metrics, all exported" % (where, len(used)))
+    documented = set(re.findall(r"^\| `(parley_[a-z_]+)(?:\{[a-z]+\})?` \| (\w+) \|", section, re.M))
+    exported = {(n, t) for n, t in EXPORTED.items() if n.startswith("parley_")}
+    if documented != exported:
+        fail("docs/OPERATIONS.md and /metrics differ: undocumented %s, not exported %s" % (
+            sorted(exported - documented), sorted(documented - exported)))
 
 
 if __name__ == "__main__":
