@@ -77,6 +77,14 @@ s_on_connect (PGconn *conn, void *arg)
     return 0;
 }
 
+/* While a connection attempt waits: /metrics and /readyz are still answered. */
+static void
+s_tick (void *arg)
+{
+    collector_t *self = arg;
+    collector_metrics_process (self->metrics);
+}
+
 /* /readyz: the database connected and its schema current. */
 static bool
 s_ready (void *arg, char *reason, size_t len)
@@ -84,6 +92,8 @@ s_ready (void *arg, char *reason, size_t len)
     collector_t *self = arg;
     if (self->schema_broken)
         snprintf (reason, len, "the database schema could not be brought up to date");
+    else if (!db_session_is_connected (self->db) && *db_session_describe (self->db) == '(')
+        snprintf (reason, len, "database not connected (no connection made yet)");
     else if (!db_session_is_connected (self->db))
         snprintf (reason, len, "database not connected (%s)", db_session_describe (self->db));
     else
@@ -116,6 +126,7 @@ collector_new (const collector_options_t *opts)
         collector_destroy (&self);
         return NULL;
     }
+    db_session_set_tick (self->db, s_tick, self);
     return self;
 }
 

@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -220,6 +221,31 @@ def test_collector_not_ready_while_its_database_is_stopped(h):
     if not value(s, "parley_collector_database_reconnects_total"):
         fail("no reconnect counted")
     col.stop()
+
+
+def test_collector_answers_readyz_while_a_connection_attempt_hangs(h):
+    """A database address that accepts TCP and never answers: the first connection attempt
+    waits 10 s for it, and /readyz must answer meanwhile, promptly, not after."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        cport, bport = free_port(), free_port()
+        col = h.spawn("collector-silent-db", [
+            h.collector, "--db", "host=127.0.0.1 port=%d dbname=x user=x" % silent.getsockname()[1],
+            "--bind", "tcp://127.0.0.1:%d" % bport, "--metrics-bind", "127.0.0.1:%d" % cport])
+        wait_for(lambda: listening(cport), 30, "the collector's metrics port")
+        time.sleep(1)  # into the attempt
+        for _ in range(5):
+            t0 = time.monotonic()
+            got = http_get(cport, "/readyz", timeout=3)
+            took = time.monotonic() - t0
+            if not got or got[0] != 503 or "database not connected" not in got[1]:
+                fail("/readyz during a hanging connect: %r after %.1f s" % (got, took))
+        print("/readyz during a hanging connect answered in %.2f s: %r" % (took, got[1].strip()))
+        col.stop()
+    finally:
+        silent.close()
 
 
 def test_agent_without_collector_is_not_ready_and_status_reads_its_backlog(h):
