@@ -248,7 +248,7 @@ def test_collector_answers_readyz_while_a_connection_attempt_hangs(h):
         silent.close()
 
 
-def test_agent_without_collector_is_not_ready_and_status_reads_its_backlog(h):
+def test_agent_readiness_and_status_follow_its_backlog(h):
     g = generator.Generator(seed=h.seed(2222), conversations=h.scale(100))
     feeds = g.arrange("natural", feeds=1)
     paths, _ = generator.write_feeds(feeds, h.path("feeds-3"), ["only.jsonl"])
@@ -294,6 +294,28 @@ def test_agent_without_collector_is_not_ready_and_status_reads_its_backlog(h):
     if st.get("oldest", "-") == "-":
         fail("status without the oldest unacknowledged time: %r" % out.stdout)
     print("status: %s" % out.stdout.strip())
+
+    # With a collector: ready, and the backlog drains (status then says so too).
+    db = h.create_database("metrics_agent")
+    col = h.start_collector(db, args=["--metrics-bind", "off"])
+    agent = h.start_agent(col.endpoint, spool, paths, once=False, args=["--metrics-bind", "127.0.0.1:%d" % aport],
+                          name="agent-with-collector")
+    wait_for(lambda: http_get(aport, "/readyz") == (200, "ready\n"), 60, "the agent ready with a collector")
+    wait_for(lambda: value(scrape(aport)[0], "parley_agent_unacknowledged_events") == 0, 60, "an empty backlog")
+    s, _ = scrape(aport)
+    valid = [l for f in feeds for l in f if l.kind in ("event", "resend")]
+    distinct = len({l.event.event_id for l in valid})
+    got = {n: value(s, "parley_agent_events_%s_total" % n) for n in ("accepted", "duplicate", "rejected")}
+    want = {"accepted": distinct, "duplicate": len(valid) - distinct, "rejected": k.get("conflict", 0)}
+    if got != want or value(s, "parley_agent_ready") != 1:
+        fail("after delivery: %r, expected %r; ready %r" % (got, want, value(s, "parley_agent_ready")))
+    if agent.stop(timeout=20) != 0:
+        fail("agent did not stop cleanly:\n%s" % agent.tail())
+    out = subprocess.run([h.agent, "status", "--spool", spool], capture_output=True, text=True, timeout=30)
+    st = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', out.stdout))
+    if out.returncode != 0 or st.get("events") != "0" or st.get("oldest") != "-":
+        fail("status after delivery: %r" % out.stdout)
+    col.stop()
 
 
 
