@@ -49,6 +49,8 @@ struct collector {
     s_group_t *current, *next;
     const volatile sig_atomic_t *stop;
     backoff_t write_backoff;
+    backoff_t watch_backoff; /* s_watch_db: reconnecting between batches, and when next */
+    int64_t watch_at;
     bool db_down;     /* the last write could not be done: refusing batches */
     int64_t retry_at; /* while db_down: when the next batch may try again */
     int64_t down_since;
@@ -116,6 +118,7 @@ collector_new (const collector_options_t *opts)
     db_session_set_on_connect (self->db, s_on_connect, self);
     self->store = store_new ();
     backoff_init (&self->write_backoff, 250, 4000);
+    backoff_init (&self->watch_backoff, 1000, 30000);
     for (int i = 0; i < 2; i++)
         db_buf_init (&self->groups[i].rows);
     self->current = &self->groups[0];
@@ -482,14 +485,14 @@ s_watch_db (collector_t *self, const volatile sig_atomic_t *stop)
             return;
         log_warn ("collector", "database connection lost", "%s", db_session_describe (self->db));
         db_session_disconnect (self->db);
-        self->retry_at = now;
+        self->watch_at = now;
     }
-    if (now < self->retry_at)
+    if (now < self->watch_at)
         return;
     if (db_session_connect (self->db, stop, S_RECONNECT_TIMEOUT_MS) == 0)
-        backoff_reset (&self->write_backoff);
+        backoff_reset (&self->watch_backoff);
     else
-        self->retry_at = now + backoff_next (&self->write_backoff);
+        self->watch_at = zclock_mono () + backoff_next (&self->watch_backoff);
 }
 
 int
