@@ -35,6 +35,10 @@ static const options_def_t s_defs[] = {
     { .name = "rate-burst", .arg = "N", .type = OPTIONS_INT, S_AT (rate_burst),
       .min = 1, .max = 100000000, .def = "5000",
       .help = "events an agent may send at once beyond --rate-limit (a bucket of N)" },
+    { .name = "metrics-bind", .arg = "ADDR:PORT", .type = OPTIONS_STRING, S_AT (metrics_bind),
+      .flags = OPTIONS_EMPTY_OK, .def = COLLECTOR_METRICS_BIND_DEF,
+      .help = "serve /metrics, /healthz and /readyz on ADDR:PORT (\"\" or off: not at all; "
+              "the default, when its port is taken, is logged and skipped)" },
     { .name = "migrate-only", .type = OPTIONS_FLAG, S_AT (migrate_only),
       .flags = OPTIONS_CLI_ONLY, .help = "bring the database schema up to date, then exit" },
 };

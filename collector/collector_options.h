@@ -13,6 +13,7 @@
 
 #define COLLECTOR_BIND_MAX 16
 #define COLLECTOR_MAX_EVENTS_DEF 10000
+#define COLLECTOR_METRICS_BIND_DEF "127.0.0.1:9570" /* --metrics-bind */
 
 typedef struct {
     const char *db;           /* --db; NULL: the libpq environment */
@@ -24,6 +25,7 @@ typedef struct {
     int notes_retention_days; /* --notes-retention-days: 0 off (collector/retention.h) */
     int rate_limit;           /* --rate-limit: events/s per agent, 0 off (common/rate_limit.h) */
     int rate_burst;           /* --rate-burst: events an agent may send at once */
+    const char *metrics_bind; /* --metrics-bind ADDR:PORT; "" or "off": none */
 } collector_options_t;
 
 /* The table, for --help and for the config-file loader. */
