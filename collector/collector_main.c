@@ -11,8 +11,10 @@
 #include "daemon_signals.h"
 #include "log.h"
 #include "mem.h"
+#include "retention.h"
 #include "subcommand.h"
 #include "service_notify.h"
+#include "verify.h"
 
 /* The stop budget: SIGTERM must end the process within 5 s. A clean stop takes well under
    a second; if something blocks longer (a database that stopped answering mid-query, with
@@ -75,6 +77,9 @@ s_serve (const collector_options_t *opts)
 
 /* `parley-collector NAME …`: the commands beside the daemon (common/subcommand.h). */
 static const subcommand_t s_subcommands[] = {
+    { "verify", verify_main, "recompute every aggregate and report each difference" },
+    { "rebuild", verify_rebuild_main, "recompute state and aggregates from the events" },
+    { "retention", retention_main, "blank the notes of old conversations now (--days N)" },
     { NULL, NULL, NULL },
 };
 

@@ -124,12 +124,15 @@ def test_collector_keeps_serving_after_sighup_and_takes_the_new_log_level(h):
     if "level=info" not in col.log():
         fail("no info line from the collector at log-level info:\n%s" % col.tail())
 
-    write(conf, "log-level = warn\nstats-interval = 1\nmax-events = 50\n")
+    write(conf, "log-level = warn\nstats-interval = 1\nmax-events = 50\nrate-limit = 100000\n")
     col.signal(signal.SIGHUP)
     wait_for(lambda: 'msg="option reloaded" key=log-level old="info" new="warn"' in col.log(), 10,
              "the log level reloaded")
     wait_for(lambda: 'msg="option changed, needs a restart" key=max-events' in col.log(), 10,
              "max-events logged as needing a restart")
+    # Registered by the collector's loop (daemon_signals_on_reload): the rate limit changes.
+    wait_for(lambda: 'msg="option reloaded" key=rate-limit old="0" new="100000"' in col.log(), 10,
+             "the rate limit reloaded")
     if not col.alive():
         fail("the collector ended on SIGHUP (exit %s):\n%s" % (col.rc, col.tail()))
     mark = len(col.log())
