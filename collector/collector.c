@@ -110,7 +110,8 @@ s_ready (void *arg, char *reason, size_t len)
 }
 
 /* SIGHUP, after the options were re-read (daemon_signals): a changed --rate-limit or
-   --rate-burst takes effect now, with fresh buckets (every agent starts with a full one). */
+   --rate-burst takes effect now, with fresh buckets (every agent starts with a full one).
+   Logged at warn, as daemon_signals logs the options it reloads: the new level may be warn. */
 static void
 s_on_reload (void *ctx)
 {
@@ -122,7 +123,7 @@ s_on_reload (void *ctx)
         self->rate = rate_limit_new (self->opts->rate_limit, self->opts->rate_burst);
     self->rate_now = self->opts->rate_limit;
     self->burst_now = self->opts->rate_burst;
-    log_info ("collector",
+    log_warn ("collector",
               "rate limit changed",
               "rate_limit=%d rate_burst=%d",
               self->rate_now,

@@ -133,6 +133,8 @@ def test_collector_keeps_serving_after_sighup_and_takes_the_new_log_level(h):
     # Registered by the collector's loop (daemon_signals_on_reload): the rate limit changes.
     wait_for(lambda: 'msg="option reloaded" key=rate-limit old="0" new="100000"' in col.log(), 10,
              "the rate limit reloaded")
+    wait_for(lambda: 'msg="rate limit changed" rate_limit=100000 rate_burst=5000' in col.log(), 10,
+             "the collector to make its new rate limiter")
     if not col.alive():
         fail("the collector ended on SIGHUP (exit %s):\n%s" % (col.rc, col.tail()))
     mark = len(col.log())
