@@ -35,7 +35,9 @@
 -- touch none of the tables of steps 2 to 4.
 CREATE OR REPLACE FUNCTION parley.ingest_batch ()
 RETURNS TABLE (ord integer, outcome text, reason text)
-LANGUAGE plpgsql AS $fn$
+-- The owner's rights, as ingest_prepare (30_ingest_prepare.sql): the steps it calls run with
+-- them, and parley_writer may call this and ingest_prepare() only (90_privileges.sql).
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, parley, pg_temp AS $fn$
 BEGIN
     -- Writers take turns (two collectors on one database stay exact); the lock lasts until
     -- the transaction ends, so the next writer sees everything this one stored. The
