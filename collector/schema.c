@@ -469,10 +469,18 @@ s_run (PGconn *conn, schema_mode_t mode, FILE *list, int *pending)
     *pending = 0;
     if (s_check_encoding (conn) != 0)
         return -1;
-    if (mode == SCHEMA_START) {
+    if (mode == SCHEMA_START || mode == SCHEMA_APPLY) {
         int may = s_may_migrate (conn);
         if (may < 0)
             return -1;
+        if (mode == SCHEMA_APPLY && !may) {
+            log_error ("schema",
+                       "only the owner of schema parley may migrate",
+                       "user=%s hint=\"run parley-collector migrate with the owner's connection"
+                       " string\"",
+                       PQuser (conn));
+            return -1;
+        }
         mode = may ? SCHEMA_APPLY : SCHEMA_CHECK;
     }
     bool apply = mode == SCHEMA_APPLY;

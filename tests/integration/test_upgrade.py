@@ -471,8 +471,8 @@ def test_changed_files_are_applied_or_reported(h):
     finally:
         admin.close()
         drop_role(h, db, role)
-    failed = log_lines(log, "repeatable file failed")
-    if rc != 1 or not failed or "as the owner of schema parley" not in failed[0]:
+    failed = log_lines(log, "only the owner of schema parley may migrate")
+    if rc != 1 or not failed or "run parley-collector migrate" not in failed[0]:
         fail("a writer with a repeatable file to apply: exit %s, expected 1 with a hint:\n%s" % (rc, log))
     rc, log = migrate(h, db, "migrate-owner")
     if rc != 0 or "file=%s" % changed not in "".join(log_lines(log, "repeatable file changed")) \
