@@ -10,6 +10,7 @@
 #include "log.h"
 #include "subcommand.h"
 #include "service_notify.h"
+#include "verify.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -74,6 +75,8 @@ static const subcommand_t s_subcommands[] = {
     { "migrate",
       s_migrate,
       "bring the database schema up to date as its owner (--dry-run: list what is pending)" },
+    { "verify", verify_main, "recompute every aggregate and report each difference" },
+    { "rebuild", verify_rebuild_main, "recompute state and aggregates from the events" },
     { NULL, NULL, NULL },
 };
 
