@@ -213,11 +213,15 @@ def test_writer_collector_has_only_the_rights_to_ingest(h):
         conn = psycopg2.connect(writer.conninfo)
         try:
             cur = conn.cursor()
+            # It says whose rights it ran with (the transaction would roll back anything it did).
             cur.execute("CREATE FUNCTION pg_temp.evil () RETURNS trigger LANGUAGE plpgsql AS"
-                        " $$BEGIN UPDATE parley.settings SET target = 1; RETURN NULL; END$$")
+                        " $$BEGIN UPDATE parley.settings SET target = 1;"
+                        " RAISE EXCEPTION 'trigger ran as %', current_user; END$$")
             for t in ("parley_incoming (ord int)", "parley_delta (sign int)",
                       "parley_accepted (ord int)", "parley_slow (x text)"):
                 cur.execute("CREATE TEMP TABLE %s" % t)
+                # Open to anyone, so that the owner's rights are not what stops it.
+                cur.execute("GRANT ALL ON pg_temp.%s TO PUBLIC" % t.split()[0])
             cur.execute("CREATE TRIGGER evil AFTER DELETE ON pg_temp.parley_delta"
                         " FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.evil()")
             conn.commit()
