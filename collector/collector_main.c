@@ -8,6 +8,7 @@
 #include "collector.h"
 #include "collector_options.h"
 #include "log.h"
+#include "retention.h"
 #include "subcommand.h"
 #include "service_notify.h"
 #include "verify.h"
@@ -77,6 +78,7 @@ static const subcommand_t s_subcommands[] = {
       "bring the database schema up to date as its owner (--dry-run: list what is pending)" },
     { "verify", verify_main, "recompute every aggregate and report each difference" },
     { "rebuild", verify_rebuild_main, "recompute state and aggregates from the events" },
+    { "retention", retention_main, "blank the notes of old conversations now (--days N)" },
     { NULL, NULL, NULL },
 };
 

@@ -207,6 +207,10 @@ def test_writer_collector_has_only_the_rights_to_ingest(h):
         for sql, what in checks:
             refused(writer, sql, "the writer may not " + what)
         print("as the writer: %d reads, writes, DDL and calls refused (42501)" % len(checks), flush=True)
+        # What it may call besides the ingest: the notes retention (--notes-retention-days).
+        _, rows = writer.query("SELECT parley.retention_blank_notes(36500, 10)")
+        if rows[0][0] != 0:
+            fail("retention of 100 years blanked %s events" % rows[0][0])
 
         # Its own staging tables, with a trigger that would run with the owner's rights.
         _, before = owner.query("SELECT target FROM parley.settings")
