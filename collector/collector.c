@@ -267,9 +267,10 @@ s_take (collector_t *self, wire_server_batch_t *batch)
     if (self->db_down && now < self->retry_at)
         s_refuse (self, &batch);
     /* Keyed by the connection's peer name for now; with CURVE, by the agent's key. */
-    else if (self->rate && !rate_limit_take (self->rate, batch->peer_name, batch->count, now))
+    else if (self->rate && !rate_limit_take (self->rate, batch->peer_name, batch->count, now)) {
+        collector_metrics_rate_limited (self->metrics);
         wire_server_refuse (self->server, &batch, RATE_LIMIT_REASON);
-    else
+    } else
         s_group_add (self->next, batch);
 }
 
