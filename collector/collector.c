@@ -13,6 +13,8 @@
 #include "log.h"
 #include "mem.h"
 #include "wire_server.h"
+#include "retention.h"
+#include "rate_limit.h"
 #include "schema.h"
 #include "store.h"
 #include "service_notify.h"
@@ -58,6 +60,8 @@ struct collector {
     s_counts_t total, at_last_line;
     int64_t last_line_ms, started_ms;
     uint64_t transactions_at_last_line;
+    retention_t *retention; /* --notes-retention-days, or NULL */
+    rate_limit_t *rate;     /* --rate-limit, or NULL */
 };
 
 /* Runs after every (re)connection: the schema may have been created, dropped or
@@ -117,6 +121,10 @@ collector_new (const collector_options_t *opts)
     self->db = db_session_new (opts->db, "parley-collector");
     db_session_set_on_connect (self->db, s_on_connect, self);
     self->store = store_new ();
+    if (opts->notes_retention_days > 0)
+        self->retention = retention_new (opts->notes_retention_days);
+    if (opts->rate_limit > 0)
+        self->rate = rate_limit_new (opts->rate_limit, opts->rate_burst);
     backoff_init (&self->write_backoff, 250, 4000);
     backoff_init (&self->watch_backoff, 1000, 30000);
     for (int i = 0; i < 2; i++)
@@ -181,6 +189,8 @@ collector_destroy (collector_t **self_p)
     }
     collector_metrics_destroy (&self->metrics);
     store_destroy (&self->store);
+    retention_destroy (&self->retention);
+    rate_limit_destroy (&self->rate);
     db_session_destroy (&self->db);
     /* Replies already queued get a second to leave: an acknowledgement lost here would
        only cause a resend, but a clean stop should not cause any. */
@@ -247,7 +257,11 @@ s_take (collector_t *self, wire_server_batch_t *batch)
     collector_metrics_batch (self->metrics, batch);
     if (self->db_down && now < self->retry_at)
         s_refuse (self, &batch);
-    else
+    /* Keyed by the connection's peer name for now; with CURVE, by the agent's key. */
+    else if (self->rate && !rate_limit_take (self->rate, batch->peer_name, batch->count, now)) {
+        collector_metrics_rate_limited (self->metrics);
+        wire_server_refuse (self->server, &batch, RATE_LIMIT_REASON);
+    } else
         s_group_add (self->next, batch);
 }
 
@@ -505,11 +519,17 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     log_info ("collector", "ready", "max_events=%zu", max_events);
     s_stats_line (self);
     self->stop = stop;
+    bool retaining = false; /* a notes retention run is under way: do not wait idle */
     while (!*stop) {
         service_notify_turn (); /* READY=1 at the first turn, then the watchdog */
+        /* At most one retention batch per turn, between writes (collector/retention.h). */
+        if (self->retention && !self->db_down && db_session_is_connected (self->db))
+            retaining =
+              retention_step (self->retention, db_session_conn (self->db), zclock_mono ()) ==
+              RETENTION_BATCH_DONE;
         wire_server_batch_t *batch;
         if (self->next->events == 0) {
-            batch = s_recv (self, 200);
+            batch = s_recv (self, retaining ? 0 : 200);
             s_stats_line (self);
             if (!batch) {
                 s_watch_db (self, stop);

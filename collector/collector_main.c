@@ -8,6 +8,7 @@
 #include "collector.h"
 #include "collector_options.h"
 #include "log.h"
+#include "retention.h"
 #include "subcommand.h"
 #include "service_notify.h"
 #include "verify.h"
@@ -60,6 +61,7 @@ s_serve (const collector_options_t *opts)
 static const subcommand_t s_subcommands[] = {
     { "verify", verify_main, "recompute every aggregate and report each difference" },
     { "rebuild", verify_rebuild_main, "recompute state and aggregates from the events" },
+    { "retention", retention_main, "blank the notes of old conversations now (--days N)" },
     { NULL, NULL, NULL },
 };
 

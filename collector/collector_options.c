@@ -23,6 +23,18 @@ static const options_def_t s_defs[] = {
     { .name = "stats-interval", .arg = "SECONDS", .type = OPTIONS_INT, S_AT (stats_interval_s),
       .min = 1, .max = 86400, .def = "10",
       .help = "seconds between throughput lines in the log" },
+    { .name = "notes-retention-days", .arg = "N", .type = OPTIONS_INT,
+      S_AT (notes_retention_days), .min = 0, .max = 36500, .def = "0",
+      .help = "blank the notes of conversations that took place more than N days ago, at "
+              "start and then daily, keeping every count (0: never)" },
+    { .name = "rate-limit", .arg = "EVENTS_PER_S", .type = OPTIONS_INT, S_AT (rate_limit),
+      .min = 0, .max = 10000000, .def = "0",
+      .help = "most events a second one agent may send on average; a batch over it is refused "
+              "with \"rate limit exceeded, resend later\" and resent, never dropped (0: no "
+              "limit)" },
+    { .name = "rate-burst", .arg = "N", .type = OPTIONS_INT, S_AT (rate_burst),
+      .min = 1, .max = 100000000, .def = "5000",
+      .help = "events an agent may send at once beyond --rate-limit (a bucket of N)" },
     { .name = "metrics-bind", .arg = "ADDR:PORT", .type = OPTIONS_STRING, S_AT (metrics_bind),
       .flags = OPTIONS_EMPTY_OK, .def = COLLECTOR_METRICS_BIND_DEF,
       .help = "serve /metrics, /healthz and /readyz on ADDR:PORT (\"\" or off: not at all; "

@@ -22,6 +22,9 @@ typedef struct {
     int max_events;           /* --max-events: events per transaction */
     int stats_interval_s;     /* --stats-interval: seconds between progress lines */
     bool migrate_only;        /* --migrate-only */
+    int notes_retention_days; /* --notes-retention-days: 0 off (collector/retention.h) */
+    int rate_limit;           /* --rate-limit: events/s per agent, 0 off (common/rate_limit.h) */
+    int rate_burst;           /* --rate-burst: events an agent may send at once */
     const char *metrics_bind; /* --metrics-bind ADDR:PORT; "" or "off": none */
 } collector_options_t;
 
