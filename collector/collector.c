@@ -1,6 +1,7 @@
 #include "collector.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,6 +47,8 @@ struct collector {
     store_t *store;
     collector_metrics_t *metrics; /* --metrics-bind (collector_metrics.h) */
     bool schema_broken;           /* the last schema step failed on a working connection */
+    schema_mode_t schema_mode;    /* SCHEMA_START for the daemon (schema.h) */
+    int pending;                  /* SCHEMA_LIST: what schema_list_pending found */
     /* Batches read and not yet acknowledged: the group being written, and the next one,
        read and checked while the database works on the first (see s_idle). */
     s_group_t groups[2];
@@ -73,7 +76,12 @@ s_on_connect (PGconn *conn, void *arg)
 {
     collector_t *self = arg;
     self->schema_broken = false;
-    if (schema_migrate (conn) != 0) {
+    if (self->schema_mode == SCHEMA_LIST) {
+        self->pending = schema_list_pending (conn, stdout);
+        self->schema_broken = self->pending < 0 && PQstatus (conn) == CONNECTION_OK;
+        return self->pending < 0 ? -1 : 0;
+    }
+    if (schema_migrate (conn, self->schema_mode) != 0) {
         self->schema_broken = PQstatus (conn) == CONNECTION_OK;
         return -1;
     }
@@ -135,6 +143,7 @@ collector_new (const collector_options_t *opts)
 {
     collector_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
+    self->schema_mode = SCHEMA_START;
     wire_server_options_t so = { opts->bind.items, opts->bind.count, "receiver" };
     self->server = wire_server_new (&so);
     if (!self->server) {
@@ -201,7 +210,7 @@ s_group_add (s_group_t *group, wire_server_batch_t *batch)
         items[e].line = (const char *)zframe_data (batch->events[e]);
         items[e].len = zframe_size (batch->events[e]);
     }
-    store_stage (items, batch->count, &group->rows, event_now_us ());
+    store_stage (items, batch->count, &group->rows, event_now_us (), batch->peer_name);
     group->events += batch->count;
 }
 
@@ -288,9 +297,10 @@ s_take (collector_t *self, wire_server_batch_t *batch)
     if (self->db_down && now < self->retry_at)
         s_refuse (self, &batch);
     /* Keyed by the connection's peer name for now; with CURVE, by the agent's key. */
-    else if (self->rate && !rate_limit_take (self->rate, batch->peer_name, batch->count, now))
+    else if (self->rate && !rate_limit_take (self->rate, batch->peer_name, batch->count, now)) {
+        collector_metrics_rate_limited (self->metrics);
         wire_server_refuse (self->server, &batch, RATE_LIMIT_REASON);
-    else
+    } else
         s_group_add (self->next, batch);
 }
 
@@ -584,13 +594,21 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
 }
 
 int
+collector_migrate (const char *db, bool dry_run)
+{
+    db_session_t *session = db_session_new (db, "parley-collector");
+    collector_t shim = { .schema_mode = dry_run ? SCHEMA_LIST : SCHEMA_APPLY };
+    db_session_set_on_connect (session, s_on_connect, &shim);
+    static const volatile sig_atomic_t never = 0;
+    int rc = db_session_connect (session, &never, 30000) == 0 ? 0 : 1;
+    db_session_destroy (&session);
+    if (rc == 0 && dry_run && shim.pending == 0)
+        printf ("nothing pending\n");
+    return rc;
+}
+
+int
 collector_migrate_only (const collector_options_t *opts)
 {
-    db_session_t *db = db_session_new (opts->db, "parley-collector");
-    collector_t shim = { .opts = opts };
-    db_session_set_on_connect (db, s_on_connect, &shim);
-    static const volatile sig_atomic_t never = 0;
-    int rc = db_session_connect (db, &never, 30000) == 0 ? 0 : 1;
-    db_session_destroy (&db);
-    return rc;
+    return collector_migrate (opts->db, false);
 }

@@ -30,7 +30,14 @@ void collector_destroy (collector_t **self_p);
    has to solve (the schema could not be brought up to date on a working connection). */
 int collector_run (collector_t *self, const volatile sig_atomic_t *stop);
 
-/* --migrate-only: one connection, migrations and seed, no socket. Returns the exit status. */
+/* parley-collector migrate: one connection to db (NULL: the libpq environment), the
+   migrations and seed as the schema's owner, no socket; with dry_run, only the list of what
+   is pending on stdout ("nothing pending" when nothing is). Returns the exit status: 0, or 1
+   when the database could not be reached or the schema not brought up to date (a newer
+   schema included). */
+int collector_migrate (const char *db, bool dry_run);
+
+/* --migrate-only: collector_migrate (opts->db, false), kept for older scripts. */
 int collector_migrate_only (const collector_options_t *opts);
 
 #endif

@@ -75,8 +75,25 @@ s_serve (const collector_options_t *opts)
     return rc;
 }
 
+/* parley-collector migrate [--dry-run]: the schema brought up to date by its owner. */
+static int
+s_migrate (int argc, char **argv)
+{
+    collector_migrate_options_t opts;
+    options_result_t parsed = collector_migrate_options_parse (&opts, argc, argv, stdout, stderr);
+    if (parsed != OPTIONS_RUN)
+        return options_exit_code (parsed);
+    log_threshold = (log_level_t)opts.log_level;
+    int rc = collector_migrate (opts.db, opts.dry_run);
+    collector_migrate_options_fini (&opts);
+    return rc;
+}
+
 /* `parley-collector NAME …`: the commands beside the daemon (common/subcommand.h). */
 static const subcommand_t s_subcommands[] = {
+    { "migrate",
+      s_migrate,
+      "bring the database schema up to date as its owner (--dry-run: list what is pending)" },
     { "verify", verify_main, "recompute every aggregate and report each difference" },
     { "rebuild", verify_rebuild_main, "recompute state and aggregates from the events" },
     { "retention", retention_main, "blank the notes of old conversations now (--days N)" },

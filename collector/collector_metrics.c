@@ -21,8 +21,8 @@ struct collector_metrics {
     store_t *store;
     metrics_counter_t *received, *accepted, *duplicate, *batches, *reconnects;
     metrics_family_t *rejected, *refused;
-    metrics_counter_t *refused_unavailable, *refused_out_of_order;
-    uint64_t own_refusals;
+    metrics_counter_t *refused_unavailable, *refused_out_of_order, *refused_rate_limited;
+    uint64_t own_refusals, rate_limited;
     metrics_histogram_t *transaction;
     metrics_gauge_t *connected, *known, *db_up;
     metrics_family_t *last_seen;
@@ -56,10 +56,11 @@ s_collect (void *arg, metrics_t *registry)
         metrics_counter_set_total (self->malformed, ws->malformed);
         metrics_counter_set_total (self->pings, ws->pings);
         metrics_counter_set_total (self->dropped, ws->dropped + ws->unroutable);
+        uint64_t own = self->own_refusals + self->rate_limited;
         metrics_counter_set_total (self->refused_unavailable, self->own_refusals);
-        metrics_counter_set_total (
-          self->refused_out_of_order,
-          ws->refused > self->own_refusals ? ws->refused - self->own_refusals : 0);
+        metrics_counter_set_total (self->refused_rate_limited, self->rate_limited);
+        metrics_counter_set_total (self->refused_out_of_order,
+                                   ws->refused > own ? ws->refused - own : 0);
     }
     if (self->store) {
         const store_stats_t *ss = store_stats (self->store);
@@ -108,6 +109,7 @@ collector_metrics_new (const char *bind,
                                             4);
     self->refused_unavailable = metrics_family_counter (self->refused, "database_unavailable");
     self->refused_out_of_order = metrics_family_counter (self->refused, "out_of_order");
+    self->refused_rate_limited = metrics_family_counter (self->refused, "rate_limited");
     self->transaction =
       metrics_histogram (m,
                          "parley_collector_transaction_duration_seconds",
@@ -254,6 +256,14 @@ collector_metrics_refused (collector_metrics_t *self)
     if (!self)
         return;
     self->own_refusals++;
+}
+
+void
+collector_metrics_rate_limited (collector_metrics_t *self)
+{
+    if (!self)
+        return;
+    self->rate_limited++;
 }
 
 void

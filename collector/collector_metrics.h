@@ -52,6 +52,8 @@ void collector_metrics_outcomes (collector_metrics_t *self,
                                  const store_item_t *items);
 /* A batch refused by the collector (the database unavailable). */
 void collector_metrics_refused (collector_metrics_t *self);
+/* A batch refused because its agent is over --rate-limit. */
+void collector_metrics_rate_limited (collector_metrics_t *self);
 /* A database connection made (the first, or a reconnection). */
 void collector_metrics_connected (collector_metrics_t *self);
 /* A group written: how long store_write took, from started_us (zclock_usecs). */

@@ -91,3 +91,46 @@ collector_options_fini (collector_options_t *opts)
 {
     options_fini (&collector_options_spec, opts);
 }
+
+/* parley-collector migrate */
+#define S_MAT(member) OPTIONS_AT (collector_migrate_options_t, member)
+
+/* clang-format off */
+static const options_def_t s_migrate_defs[] = {
+    { .name = "db", .short_name = 'd', .arg = "CONNINFO", .type = OPTIONS_STRING, S_MAT (db),
+      .flags = OPTIONS_EMPTY_OK | OPTIONS_CLI_ONLY,
+      .help = "libpq connection string of the schema's owner; without it, the libpq "
+              "environment" },
+    { .name = "dry-run", .type = OPTIONS_FLAG, S_MAT (dry_run), .flags = OPTIONS_CLI_ONLY,
+      .help = "list the pending migrations and changed repeatable files; change nothing" },
+    OPTIONS_LOG_LEVEL_ROW (collector_migrate_options_t, log_level),
+};
+/* clang-format on */
+
+const options_spec_t collector_migrate_options_spec = {
+    .program = "parley-collector migrate",
+    OPTIONS_TABLE (s_migrate_defs),
+    .size = sizeof (collector_migrate_options_t),
+    .usage = "parley-collector migrate --db CONNINFO [--dry-run]",
+    .about = "Brings the database schema up to date, as the owner of schema parley: the "
+             "pending\nmigrations, the changed views and functions, the reference data.",
+    .epilog = "Exit status: 0 success (with --dry-run: whatever is pending), 1 runtime "
+              "failure\n(a schema newer than this build included), 2 bad usage. See "
+              "docs/COLLECTOR.md.",
+};
+
+options_result_t
+collector_migrate_options_parse (collector_migrate_options_t *opts,
+                                 int argc,
+                                 char **argv,
+                                 FILE *out,
+                                 FILE *err)
+{
+    return options_parse (&collector_migrate_options_spec, opts, argc, argv, out, err, NULL);
+}
+
+void
+collector_migrate_options_fini (collector_migrate_options_t *opts)
+{
+    options_fini (&collector_migrate_options_spec, opts);
+}

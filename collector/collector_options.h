@@ -45,4 +45,21 @@ options_result_t collector_options_parse (collector_options_t *opts,
                                           FILE *err) PARLEY_MUST_CHECK;
 void collector_options_fini (collector_options_t *opts);
 
+/* `parley-collector migrate`'s own command line (the subcommand parses argv from its name). */
+typedef struct {
+    const char *db; /* --db: the owner's connection; NULL: the libpq environment */
+    bool dry_run;   /* --dry-run */
+    int log_level;  /* --log-level */
+} collector_migrate_options_t;
+
+extern const options_spec_t collector_migrate_options_spec;
+
+/* As collector_options_parse, for `parley-collector migrate`. */
+options_result_t collector_migrate_options_parse (collector_migrate_options_t *opts,
+                                                  int argc,
+                                                  char **argv,
+                                                  FILE *out,
+                                                  FILE *err) PARLEY_MUST_CHECK;
+void collector_migrate_options_fini (collector_migrate_options_t *opts);
+
 #endif

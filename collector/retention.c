@@ -169,7 +169,8 @@ retention_main (int argc, char **argv)
         log_error ("retention", "could not connect to the database", "error=\"%s\"", err);
         goto done;
     }
-    if (schema_migrate (conn) != 0)
+    /* As a daemon's start: the owner migrates, a writer only checks (schema.h). */
+    if (schema_migrate (conn, SCHEMA_START) != 0)
         goto done; /* logged */
     uint64_t blanked = 0, batches = 0;
     int64_t longest = 0;

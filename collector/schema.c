@@ -11,6 +11,7 @@
    a released one; a view or function is changed in its repeatable file, in place. */
 #include "schema.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,7 +137,7 @@ static const char *
 s_hint (const char *err)
 {
     return strstr (err, "SQLSTATE 42501")
-             ? " hint=\"run parley-collector --migrate-only once as the owner of schema parley\""
+             ? " hint=\"run parley-collector migrate once as the owner of schema parley\""
              : "";
 }
 
@@ -177,8 +178,9 @@ fail:
 }
 
 /* 1 when the database has a migration this build does not know, i.e. a newer collector
-   upgraded it; 0 if not; -1 on failure. Such a database keeps the views and functions that
-   newer build made: this one's repeatable files are older and might not fit its tables. */
+   upgraded it; 0 if not; -1 on failure. This build's migrations, views and functions would
+   not fit its tables (nor its ingest this build's staging rows), so it refuses: it says so
+   on err's behalf in the log, naming both, and the caller stops (exit 1). */
 static int
 s_database_is_newer (PGconn *conn)
 {
@@ -205,21 +207,22 @@ s_database_is_newer (PGconn *conn)
     }
     int newer = PQntuples (res) > 0;
     if (newer)
-        log_warn ("schema",
-                  "database was upgraded by a newer collector",
-                  "latest_migration=%s known_migration=%s"
-                  " hint=\"its views and functions are left as they are; run the newer collector\"",
-                  PQgetvalue (res, 0, 0),
-                  last);
+        log_error ("schema",
+                   "database schema is newer than this collector",
+                   "latest_migration=%s known_migration=%s"
+                   " hint=\"run the release of parley-collector that upgraded it, or a later one\"",
+                   PQgetvalue (res, 0, 0),
+                   last);
     PQclear (res);
     return newer;
 }
 
 /* 1 when every compiled-in repeatable file is recorded in parley.schema_repeatables with
    its text and nothing else is recorded; 0 when one is new, differs or has gone; -1 on
-   failure. Only reads, so that a collector without DDL rights starts when nothing changed. */
+   failure. Only reads, so that a collector without DDL rights starts when nothing changed.
+   Each file that changed is logged, and printed on list when not NULL. */
 static int
-s_repeatables_current (PGconn *conn)
+s_repeatables_current (PGconn *conn, FILE *list)
 {
     db_status_t status;
     char err[512];
@@ -245,6 +248,9 @@ s_repeatables_current (PGconn *conn)
                       "file=%s state=%s",
                       r->name,
                       PQntuples (res) == 0 ? "new" : "edited");
+            if (list)
+                fprintf (
+                  list, "repeatable %s %s\n", r->name, PQntuples (res) == 0 ? "new" : "edited");
             current = 0;
         }
         PQclear (res);
@@ -255,8 +261,11 @@ s_repeatables_current (PGconn *conn)
         log_error ("schema", "could not read applied repeatable files", "err=\"%s\"", err);
         return -1;
     }
-    if (atol (PQgetvalue (res, 0, 0)) != files)
+    if (atol (PQgetvalue (res, 0, 0)) != files) {
         current = 0; /* one recorded is no longer compiled in */
+        if (list)
+            fprintf (list, "repeatable files: one applied is no longer in this build\n");
+    }
     PQclear (res);
     return current;
 }
@@ -409,74 +418,171 @@ out:
     return rc;
 }
 
-int
-schema_migrate (PGconn *conn)
+/* 1 when the session's role may change the schema: it owns schema parley (or is a member
+   of the role that does, superusers included), or there is no schema yet and it may create
+   one in this database; 0 when not (a collector running as parley_writer); -1 on failure. */
+static int
+s_may_migrate (PGconn *conn)
 {
+    db_status_t status;
+    char err[512];
+    PGresult *res =
+      db_query (conn,
+                "SELECT coalesce((SELECT pg_has_role(current_user, nspowner, 'USAGE')"
+                "                   FROM pg_namespace WHERE nspname = 'parley'),"
+                "                has_database_privilege(current_database(), 'CREATE'))",
+                0,
+                NULL,
+                &status,
+                err,
+                sizeof err);
+    if (!res) {
+        log_error ("schema", "schema step failed", "step=\"read own rights\" err=\"%s\"", err);
+        return -1;
+    }
+    int may = PQgetvalue (res, 0, 0)[0] == 't';
+    PQclear (res);
+    return may;
+}
+
+static int
+s_table_exists (PGconn *conn, const char *name, bool *exists)
+{
+    const char *params[] = { name };
+    db_status_t status;
+    char err[512];
+    PGresult *res =
+      db_query (conn, "SELECT to_regclass($1) IS NOT NULL", 1, params, &status, err, sizeof err);
+    if (!res) {
+        log_error ("schema", "schema step failed", "step=\"look for %s\" err=\"%s\"", name, err);
+        return -1;
+    }
+    *exists = PQgetvalue (res, 0, 0)[0] == 't';
+    PQclear (res);
+    return 0;
+}
+
+/* The one path of every mode (schema.h). pending counts what is not applied. */
+static int
+s_run (PGconn *conn, schema_mode_t mode, FILE *list, int *pending)
+{
+    *pending = 0;
     if (s_check_encoding (conn) != 0)
         return -1;
+    if (mode == SCHEMA_START || mode == SCHEMA_APPLY) {
+        int may = s_may_migrate (conn);
+        if (may < 0)
+            return -1;
+        if (mode == SCHEMA_APPLY && !may) {
+            log_error ("schema",
+                       "only the owner of schema parley may migrate",
+                       "user=%s hint=\"run parley-collector migrate with the owner's connection"
+                       " string\"",
+                       PQuser (conn));
+            return -1;
+        }
+        mode = may ? SCHEMA_APPLY : SCHEMA_CHECK;
+    }
+    bool apply = mode == SCHEMA_APPLY;
     if (s_command (conn, "SELECT pg_advisory_lock(" SCHEMA_LOCK_KEY ")", "take the schema lock") !=
         0)
         return -1;
     int rc = -1;
     /* Created only when missing: CREATE SCHEMA checks the CREATE privilege even with IF NOT
-       EXISTS, and a collector running as a role without DDL rights (parley_writer, once the
-       owner has run --migrate-only) must still start. */
-    db_status_t status;
-    char err[512];
-    PGresult *res = db_query (conn,
-                              "SELECT to_regclass('parley.schema_migrations') IS NOT NULL",
-                              0,
-                              NULL,
-                              &status,
-                              err,
-                              sizeof err);
-    if (!res) {
-        log_error ("schema",
-                   "schema step failed",
-                   "step=\"look for parley.schema_migrations\" err=\"%s\"",
-                   err);
+       EXISTS. */
+    bool bootstrapped;
+    if (s_table_exists (conn, "parley.schema_migrations", &bootstrapped) != 0)
         goto out;
-    }
-    bool bootstrapped = PQgetvalue (res, 0, 0)[0] == 't';
-    PQclear (res);
-    if (!bootstrapped && s_command (conn,
-                                    "CREATE SCHEMA IF NOT EXISTS parley;"
-                                    "CREATE TABLE IF NOT EXISTS parley.schema_migrations ("
-                                    "  name text PRIMARY KEY,"
-                                    "  checksum text NOT NULL,"
-                                    "  applied_at timestamptz NOT NULL DEFAULT now())",
-                                    "create parley.schema_migrations") != 0)
+    if (bootstrapped) {
+        /* Before anything is applied: this build's migrations would not fit a newer schema. */
+        int newer = s_database_is_newer (conn);
+        if (newer != 0)
+            goto out;
+    } else if (apply && s_command (conn,
+                                   "CREATE SCHEMA IF NOT EXISTS parley;"
+                                   "CREATE TABLE IF NOT EXISTS parley.schema_migrations ("
+                                   "  name text PRIMARY KEY,"
+                                   "  checksum text NOT NULL,"
+                                   "  applied_at timestamptz NOT NULL DEFAULT now())",
+                                   "create parley.schema_migrations") != 0)
         goto out;
     int applied_now = 0;
     for (const schema_file_t *m = schema_migrations; m->name; m++) {
-        int applied = s_applied (conn, m);
+        int applied = (bootstrapped || apply) ? s_applied (conn, m) : 0;
         if (applied < 0)
             goto out;
         if (applied)
             continue;
+        (*pending)++;
+        if (!apply) {
+            log_info ("schema", "migration pending", "migration=%s", m->name);
+            if (list)
+                fprintf (list, "migration %s\n", m->name);
+            continue;
+        }
         if (s_apply (conn, m) != 0)
             goto out;
         applied_now++;
     }
-    /* The views and functions, after the migrations that make the tables they read. */
-    int newer = s_database_is_newer (conn);
-    if (newer < 0)
+    /* The views and functions, after the migrations that make the tables they read. Before
+       0003 there is no record of them: every file is new. */
+    bool recorded;
+    if (s_table_exists (conn, "parley.schema_repeatables", &recorded) != 0)
         goto out;
-    int current = newer ? 1 : s_repeatables_current (conn);
-    if (current < 0)
+    int current = 0;
+    if (recorded) {
+        current = s_repeatables_current (conn, list);
+        if (current < 0)
+            goto out;
+    } else if (list) {
+        for (const schema_file_t *r = schema_repeatables; r->name; r++)
+            fprintf (list, "repeatable %s new\n", r->name);
+    }
+    if (!current) {
+        (*pending)++;
+        if (apply && s_apply_repeatables (conn) != 0)
+            goto out;
+    }
+    if (mode == SCHEMA_CHECK && *pending) {
+        log_error ("schema",
+                   "database schema is behind this collector",
+                   "pending_migrations=%d repeatables=%s hint=\"run parley-collector migrate"
+                   " once as the owner of schema parley\"",
+                   *pending - (current ? 0 : 1),
+                   current ? "current" : "changed");
         goto out;
-    if (!current && s_apply_repeatables (conn) != 0)
+    }
+    /* The reference data is the owner's to write (parley_writer has no right on it): part of
+       a migration, not of a writer's start. */
+    if (apply && s_seed_constituencies (conn) != 0)
         goto out;
-    if (s_seed_constituencies (conn) != 0)
-        goto out;
-    log_info ("schema",
-              "schema up to date",
-              "applied_now=%d repeatables=%s",
-              applied_now,
-              current ? "unchanged" : "applied");
+    if (mode != SCHEMA_LIST)
+        log_info ("schema",
+                  "schema up to date",
+                  "applied_now=%d repeatables=%s mode=%s",
+                  applied_now,
+                  current ? "unchanged" : "applied",
+                  apply ? "owner" : "writer");
     rc = 0;
 out:
     if (PQstatus (conn) == CONNECTION_OK)
         PQclear (PQexec (conn, "SELECT pg_advisory_unlock(" SCHEMA_LOCK_KEY ")"));
     return rc;
+}
+
+int
+schema_migrate (PGconn *conn, schema_mode_t mode)
+{
+    assert (mode != SCHEMA_LIST);
+    int pending;
+    return s_run (conn, mode, NULL, &pending);
+}
+
+int
+schema_list_pending (PGconn *conn, FILE *out)
+{
+    int pending;
+    if (s_run (conn, SCHEMA_LIST, out, &pending) != 0)
+        return -1;
+    return pending;
 }

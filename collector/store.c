@@ -15,9 +15,9 @@
 #define STORE_COPY_SQL                                                                             \
     "COPY pg_temp.parley_incoming (ord, event_id, type, reported_at, occurred_on,"                 \
     " association_id, association_name, constituency_code, stakeholder_role, stakeholder_name,"    \
-    " person_key, party, format, stance, topics, follow_up, notes, raw) FROM STDIN (FORMAT "       \
-    "binary)"
-#define STORE_COPY_FIELDS 18
+    " person_key, party, format, stance, topics, follow_up, notes, raw, delivered_by) FROM STDIN"  \
+    " (FORMAT binary)"
+#define STORE_COPY_FIELDS 19
 
 /* The binary COPY header (signature, flags, no extension) and trailer. */
 static const char s_copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
@@ -187,9 +187,14 @@ s_topics (db_buf_t *buf, const event_t *ev)
 
 /* One staging row, all but its field count and first column (ord, the position in the
    transaction, which store_write puts in front): the normalised event and its original
-   line. For a withdrawal the attribute fields are NULL (ignored, not validated). */
+   line, and who delivered it. For a withdrawal the attribute fields are NULL (ignored, not
+   validated). */
 static void
-s_append_row (db_buf_t *buf, const event_t *ev, const char *line, size_t len)
+s_append_row (db_buf_t *buf,
+              const event_t *ev,
+              const char *line,
+              size_t len,
+              const char *delivered_by)
 {
     s_uuid (buf, ev->event_id);
     s_text (buf, event_type_name (ev->type));
@@ -221,6 +226,7 @@ s_append_row (db_buf_t *buf, const event_t *ev, const char *line, size_t len)
         s_text (buf, ev->notes);
     }
     s_field (buf, line, len); /* json: the text itself */
+    s_text (buf, delivered_by);
 }
 
 static void
@@ -350,7 +356,11 @@ s_write_range (store_t *self, PGconn *conn, store_item_t *items, size_t lo, size
 }
 
 void
-store_stage (store_item_t *items, size_t count, db_buf_t *rows, int64_t now_us)
+store_stage (store_item_t *items,
+             size_t count,
+             db_buf_t *rows,
+             int64_t now_us,
+             const char *delivered_by)
 {
     for (size_t i = 0; i < count; i++) {
         store_item_t *item = &items[i];
@@ -364,7 +374,7 @@ store_stage (store_item_t *items, size_t count, db_buf_t *rows, int64_t now_us)
             continue;
         }
         item->row_off = rows->len;
-        s_append_row (rows, &ev, item->line, item->len);
+        s_append_row (rows, &ev, item->line, item->len, delivered_by);
         item->row_len = rows->len - item->row_off;
         event_fini (&ev);
     }

@@ -62,8 +62,13 @@ int store_prepare (store_t *self, PGconn *conn) PARLEY_MUST_CHECK;
    is done, rejected with the field and reason; a valid one gets its staging row appended to
    rows (the caller's, shared by all the items of one store_write) and row_off/row_len set.
    now_us is the collector's clock (UTC microseconds) for the "reported_at not more than a
-   day ahead" rule. */
-void store_stage (store_item_t *items, size_t count, db_buf_t *rows, int64_t now_us);
+   day ahead" rule. delivered_by (or NULL) goes into parley.event.delivered_by of each: the
+   batch's peer name for now, its CURVE key once the transport is authenticated. */
+void store_stage (store_item_t *items,
+                  size_t count,
+                  db_buf_t *rows,
+                  int64_t now_us,
+                  const char *delivered_by);
 
 /* Writes the staged items that are not done yet (rows: the buffer store_stage filled for
    them). idle, if not NULL, is called while the database works (see db_idle_fn). Returns

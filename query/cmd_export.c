@@ -1,5 +1,6 @@
 /* The commands that write a whole thing out (see commands.h): `export`, a listed view
-   streamed as CSV (or JSON), and `report`, the self-contained HTML report. */
+   streamed as CSV (or CSV for spreadsheets, or JSON), and `report`, the self-contained HTML report.
+ */
 #include "commands.h"
 
 #include <errno.h>
@@ -36,7 +37,7 @@ static const struct {
 
 /* Streams CSV row by row, so a view of a million rows never sits in memory at once. */
 static int
-s_export_csv_stream (command_ctx_t *ctx, const char *sql)
+s_export_csv_stream (command_ctx_t *ctx, const char *sql, int xlsx)
 {
     if (!PQsendQueryParams (ctx->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
         query_error ("query failed: %s", PQerrorMessage (ctx->conn));
@@ -52,10 +53,10 @@ s_export_csv_stream (command_ctx_t *ctx, const char *sql)
         ExecStatusType st = PQresultStatus (res);
         if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
             if (!header) {
-                render_csv_pg_header (res, ctx->out);
+                (xlsx ? render_xlsx_csv_pg_header : render_csv_pg_header) (res, ctx->out);
                 header = 1;
             }
-            render_csv_pg_rows (res, ctx->out);
+            (xlsx ? render_xlsx_csv_pg_rows : render_csv_pg_rows) (res, ctx->out);
         } else if (status == QUERY_EXIT_OK) {
             const char *m = PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY);
             query_error ("query failed: %s", m ? m : PQerrorMessage (ctx->conn));
@@ -90,7 +91,9 @@ cmd_export (command_ctx_t *ctx)
     }
     /* CSV unless another format was asked for explicitly. */
     if (!(ctx->opts->given & QOPT_FORMAT) || ctx->opts->format == RENDER_CSV)
-        return s_export_csv_stream (ctx, sql);
+        return s_export_csv_stream (ctx, sql, 0);
+    if (ctx->opts->format == RENDER_XLSX_CSV)
+        return s_export_csv_stream (ctx, sql, 1);
     resultset_t *rs = query_db_resultset (ctx->conn, sql, 0, NULL);
     if (!rs)
         return QUERY_EXIT_FAIL;

@@ -244,7 +244,7 @@ cmd_constituency (command_ctx_t *ctx)
         json_array_append_new (arr, obj);
         render_json_dump (arr, ctx->out);
         json_decref (arr);
-    } else if (ctx->opts->format == RENDER_CSV) {
+    } else if (ctx->opts->format == RENDER_CSV || ctx->opts->format == RENDER_XLSX_CSV) {
         /* One record, as the view has it, plus the topics as "topic:count; …" and the
            sitting MP: CSV has room for one table only (`export` gives the rest). */
         size_t nc = resultset_cols (sum);
@@ -275,7 +275,7 @@ cmd_constituency (command_ctx_t *ctx)
         row[nc + 2] = list;
         resultset_t *flat = resultset_new (nc + 3, names, types);
         resultset_add_row (flat, row);
-        render_csv (flat, ctx->out);
+        render_write (flat, ctx->opts->format, ctx->out, NULL);
         resultset_destroy (&flat);
         free (list);
         free (names);

@@ -17,8 +17,10 @@ static const options_def_t s_defs[] = {
               "PGDATABASE, PGSERVICE ...)" },
     { .name = "format", .short_name = 'f', .arg = "FORMAT", .type = OPTIONS_ENUM, S_AT (format),
       .choices = render_format_names, .def = "table", .bit = QOPT_FORMAT,
-      .help = "how results are written: an aligned table for a terminal, RFC 4180 CSV or a "
-              "JSON array of objects" },
+      .help = "how results are written: an aligned table for a terminal, RFC 4180 CSV, a "
+              "JSON array of objects, or xlsx-csv: CSV for Excel (UTF-8 byte order mark, "
+              "formula-like cells neutralised with a leading apostrophe, digit-only ids kept as "
+              "text)" },
     { .name = "region", .arg = "REGION", .type = OPTIONS_STRING, S_AT (region),
       .flags = OPTIONS_EMPTY_OK, .bit = QOPT_REGION,
       .help = "gaps, constituencies: only this region (e.g. \"North West\", \"wales\")" },
@@ -42,7 +44,7 @@ const options_spec_t query_options_spec = {
     .given_at = OPTIONS_GIVEN_AT (query_options_t, given),
     .operands = "",
     .about = "parley: the analytics team's view of Parley's counts.",
-    .usage = "parley [--db CONNINFO] COMMAND [ARGUMENT...] [--format table|csv|json]",
+    .usage = "parley [--db CONNINFO] COMMAND [ARGUMENT...] [--format table|csv|json|xlsx-csv]",
     .epilog = "Exit status: 0 on success, 1 on a runtime failure (database, unknown "
               "constituency),\n2 on bad usage. See docs/ANALYTICS.md.",
 };

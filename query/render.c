@@ -36,8 +36,11 @@ struct resultset {
     char **cells; /* nrows * ncols, row-major; NULL is SQL NULL */
 };
 
-const char *const render_format_names
-  [] = { [RENDER_TABLE] = "table", [RENDER_CSV] = "csv", [RENDER_JSON] = "json", NULL };
+const char *const render_format_names[] = { [RENDER_TABLE] = "table",
+                                            [RENDER_CSV] = "csv",
+                                            [RENDER_JSON] = "json",
+                                            [RENDER_XLSX_CSV] = "xlsx-csv",
+                                            NULL };
 
 static column_type_t
 s_type_of_oid (Oid oid)
@@ -559,9 +562,35 @@ render_csv_field (FILE *out, const char *value, int is_null)
     }
 }
 
-void
-render_csv (const resultset_t *self, FILE *out)
+char *
+render_xlsx_cell (const char *value)
 {
+    if (value[0] && strchr ("=+-@\t\r", value[0]))
+        return xasprintf ("'%s", value);
+    size_t digits = strspn (value, "0123456789");
+    if (digits > 0 && value[digits] == '\0')
+        return xasprintf ("=\"%s\"", value);
+    return xstrdup (value);
+}
+
+/* A CSV field, through render_xlsx_cell when xlsx and the cell is text. */
+static void
+s_csv_cell (FILE *out, const char *value, int is_null, int xlsx, column_type_t type)
+{
+    if (!xlsx || type != COLUMN_TEXT || is_null || !value) {
+        render_csv_field (out, value, is_null);
+        return;
+    }
+    char *cell = render_xlsx_cell (value);
+    render_csv_field (out, cell, 0);
+    free (cell);
+}
+
+static void
+s_csv (const resultset_t *self, FILE *out, int xlsx)
+{
+    if (xlsx)
+        fputs (RENDER_UTF8_BOM, out);
     int first = 1;
     for (size_t c = 0; c < self->ncols; c++) {
         if (self->cols[c].table_only)
@@ -569,7 +598,7 @@ render_csv (const resultset_t *self, FILE *out)
         if (!first)
             fputc (',', out);
         first = 0;
-        render_csv_field (out, self->cols[c].name, 0);
+        s_csv_cell (out, self->cols[c].name, 0, xlsx, COLUMN_TEXT);
     }
     fputs ("\r\n", out);
     for (size_t r = 0; r < self->nrows; r++) {
@@ -581,7 +610,49 @@ render_csv (const resultset_t *self, FILE *out)
                 fputc (',', out);
             first = 0;
             const char *v = resultset_value (self, r, c);
-            render_csv_field (out, v, v == NULL);
+            s_csv_cell (out, v, v == NULL, xlsx, self->cols[c].type);
+        }
+        fputs ("\r\n", out);
+    }
+}
+
+void
+render_csv (const resultset_t *self, FILE *out)
+{
+    s_csv (self, out, 0);
+}
+
+void
+render_xlsx_csv (const resultset_t *self, FILE *out)
+{
+    s_csv (self, out, 1);
+}
+
+static void
+s_csv_pg_header (const PGresult *res, FILE *out, int xlsx)
+{
+    if (xlsx)
+        fputs (RENDER_UTF8_BOM, out);
+    for (int c = 0; c < PQnfields (res); c++) {
+        if (c)
+            fputc (',', out);
+        s_csv_cell (out, PQfname (res, c), 0, xlsx, COLUMN_TEXT);
+    }
+    fputs ("\r\n", out);
+}
+
+static void
+s_csv_pg_rows (const PGresult *res, FILE *out, int xlsx)
+{
+    for (int r = 0; r < PQntuples (res); r++) {
+        for (int c = 0; c < PQnfields (res); c++) {
+            if (c)
+                fputc (',', out);
+            s_csv_cell (out,
+                        PQgetvalue (res, r, c),
+                        PQgetisnull (res, r, c),
+                        xlsx,
+                        s_type_of_oid (PQftype (res, c)));
         }
         fputs ("\r\n", out);
     }
@@ -590,25 +661,25 @@ render_csv (const resultset_t *self, FILE *out)
 void
 render_csv_pg_header (const PGresult *res, FILE *out)
 {
-    for (int c = 0; c < PQnfields (res); c++) {
-        if (c)
-            fputc (',', out);
-        render_csv_field (out, PQfname (res, c), 0);
-    }
-    fputs ("\r\n", out);
+    s_csv_pg_header (res, out, 0);
 }
 
 void
 render_csv_pg_rows (const PGresult *res, FILE *out)
 {
-    for (int r = 0; r < PQntuples (res); r++) {
-        for (int c = 0; c < PQnfields (res); c++) {
-            if (c)
-                fputc (',', out);
-            render_csv_field (out, PQgetvalue (res, r, c), PQgetisnull (res, r, c));
-        }
-        fputs ("\r\n", out);
-    }
+    s_csv_pg_rows (res, out, 0);
+}
+
+void
+render_xlsx_csv_pg_header (const PGresult *res, FILE *out)
+{
+    s_csv_pg_header (res, out, 1);
+}
+
+void
+render_xlsx_csv_pg_rows (const PGresult *res, FILE *out)
+{
+    s_csv_pg_rows (res, out, 1);
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
@@ -694,6 +765,9 @@ render_write (const resultset_t *self, render_format_t format, FILE *out, const 
             break;
         case RENDER_JSON:
             render_json (self, out);
+            break;
+        case RENDER_XLSX_CSV:
+            render_xlsx_csv (self, out);
             break;
     }
 }

@@ -14,7 +14,11 @@
 #include <libpq-fe.h>
 #include "parley.h"
 
-typedef enum { RENDER_TABLE, RENDER_CSV, RENDER_JSON } render_format_t;
+/* RENDER_XLSX_CSV is CSV for spreadsheets (Excel, LibreOffice, Power BI's CSV import): the
+   same RFC 4180 fields, after a UTF-8 byte order mark (so Excel reads the text as UTF-8),
+   with text cells that a spreadsheet would run as a formula neutralised and text cells
+   that it would turn into numbers (ids such as "0123") kept as text (render_xlsx_cell). */
+typedef enum { RENDER_TABLE, RENDER_CSV, RENDER_JSON, RENDER_XLSX_CSV } render_format_t;
 
 typedef enum {
     COLUMN_TEXT, /* strings; dates stay text (ISO 8601) */
@@ -29,7 +33,7 @@ typedef struct resultset resultset_t;
 #define RENDER_WIDTH 80
 
 /* The formats' names, indexed by render_format_t and NULL-terminated: "table", "csv",
-   "json" (the choices of `parley --format`). */
+   "json", "xlsx-csv" (the choices of `parley --format`). */
 extern const char *const render_format_names[];
 
 /* A copy of a PGRES_TUPLES_OK result: column names, types from the column OIDs, values.
@@ -75,6 +79,20 @@ void render_table (const resultset_t *self, FILE *out, const char *empty_note);
 void render_expanded (const resultset_t *self, FILE *out);
 void render_csv (const resultset_t *self, FILE *out);
 void render_json (const resultset_t *self, FILE *out);
+/* CSV for spreadsheets (RENDER_XLSX_CSV): the byte order mark, then render_csv's lines with
+   every text cell passed through render_xlsx_cell. */
+void render_xlsx_csv (const resultset_t *self, FILE *out);
+
+/* The UTF-8 byte order mark that starts RENDER_XLSX_CSV output. */
+#define RENDER_UTF8_BOM "\xef\xbb\xbf"
+/* What a text cell becomes in RENDER_XLSX_CSV, before CSV quoting (caller owns it):
+   - a cell starting with = + - @ TAB or CR (the characters OWASP's CSV-injection guidance
+     names) gets a leading apostrophe, so "=HYPERLINK(...)" is shown, never run;
+   - a cell of digits only (an id such as "0123" or "12345678901234567890", which a
+     spreadsheet would read as a number, losing the zero or the digits past the 15th) is
+     written ="0123", so it stays the text it is;
+   - anything else is unchanged. Numeric columns are not text cells: -5 stays a number. */
+char *render_xlsx_cell (const char *value);
 
 /* JSON pieces, for commands that nest several result sets in one document. New references. */
 json_t *render_json_row (const resultset_t *self, size_t row);
@@ -86,6 +104,10 @@ void render_json_dump (json_t *doc, FILE *out);
 void render_csv_field (FILE *out, const char *value, int is_null);
 void render_csv_pg_header (const PGresult *res, FILE *out);
 void render_csv_pg_rows (const PGresult *res, FILE *out);
+/* The same for RENDER_XLSX_CSV: the header (after the byte order mark) and the rows, text
+   cells (by column OID) through render_xlsx_cell. */
+void render_xlsx_csv_pg_header (const PGresult *res, FILE *out);
+void render_xlsx_csv_pg_rows (const PGresult *res, FILE *out);
 
 /* Display width of UTF-8 text (one column per code point), and a copy cut to at most
    `width` columns, ending in "…" when cut. Caller owns the copy. */

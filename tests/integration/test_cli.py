@@ -523,6 +523,27 @@ def t_export(p, truth):
     for r in rows:
         compare_csv(r, summary[r["constituency_code"]], SUMMARY, "export constituency_summary",
                     numeric=("mean_stance",))
+    # --format csv has no byte order mark; xlsx-csv has one, and its cells are the CSV's,
+    # formula-like text behind an apostrophe and digit-only text as ="...".
+    raw_csv = p.ok("export", "constituency_summary", "--format", "csv").stdout
+    check(not raw_csv.startswith(b"\xef\xbb\xbf"), "csv export has no byte order mark")
+    raw_x = p.ok("export", "constituency_summary", "--format", "xlsx-csv").stdout
+    check(raw_x.startswith(b"\xef\xbb\xbf"), "xlsx-csv export starts with a UTF-8 byte order mark")
+    check(raw_x.endswith(b"\r\n"), "xlsx-csv export ends with CRLF")
+    xrows = list(csv.reader(io.StringIO(raw_x[3:].decode("utf-8"), newline="")))
+    crows = list(csv.reader(io.StringIO(raw_csv.decode("utf-8"), newline="")))
+    check_eq(len(xrows), len(crows), "xlsx-csv export has the csv export's rows")
+    check_eq(xrows[0], crows[0], "xlsx-csv export has the csv export's header")
+    for xr, cr in zip(xrows[1:], crows[1:]):
+        for name, x, c in zip(crows[0], xr, cr):
+            text = name in ("constituency_code", "constituency_name", "region", "country")
+            if text and c[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                want = "'" + c
+            elif text and c.isdigit():
+                want = '="%s"' % c
+            else:
+                want = c  # numbers (a negative mean_stance too) and dates as they are
+            check_eq(x, want, "xlsx-csv cell %s of %s" % (name, cr[0]))
     # Without --format, export is CSV.
     plain = p.ok("export", "parley.region_summary")
     check(plain.text.startswith("region,country,constituencies,") and "\r\n" in plain.text,

@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import time
+import urllib.request
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,7 +69,9 @@ def run_pair(h, label, args):
     db = h.create_database(label)
     flood_path, flood_ids = feed(h, "flood-" + label, FLOOD, "FLOODER", "councillor")
     quiet_path, quiet_ids = feed(h, "quiet-" + label, QUIET, "QUIET", "peer")
-    col = h.start_collector(db, args=args, name="collector-" + label)
+    metrics_port = harness.free_port()
+    col = h.start_collector(db, args=list(args) + ["--metrics-bind", "127.0.0.1:%d" % metrics_port],
+                            name="collector-" + label)
     t0 = time.monotonic()
     flooder = h.start_agent(col.endpoint, h.path("spool-flood-" + label), [flood_path],
                             args=["--batch", "100", "--window", "8"], name="flooder-" + label)
@@ -81,6 +84,7 @@ def run_pair(h, label, args):
     flooded_meanwhile = flooder.poll() is None
     frun = h.finish_agent(flooder, timeout=300)
     flood_s = time.monotonic() - t0
+    exposition = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port, timeout=10).read().decode()
     col.stop()
     check(quiet.rc == 0, "quiet agent: %r" % quiet)
     check(frun.rc == 0, "flooder: %r" % frun)
@@ -95,6 +99,11 @@ def run_pair(h, label, args):
     check_eq(rows[0][0], FLOOD + QUIET, "every conversation counted once")
     totals = [l for l in col.log().splitlines() if "ingest totals" in l][-1]
     refused = int(re.search(r"refused_batches=(\d+)", totals).group(1))
+    by_reason = {m.group(1): int(float(m.group(2))) for m in re.finditer(
+        r'^parley_collector_refused_batches_total\{reason="([a-z_]+)"\} (\S+)$', exposition, re.M)}
+    check_eq(by_reason.get("rate_limited", 0) + by_reason.get("out_of_order", 0), refused,
+             "every refusal counted under rate_limited or out_of_order (%r)" % by_reason)
+    check_eq(by_reason.get("rate_limited", 0) > 0, refused > 0, "rate-limited refusals have their own count")
     print("%s: quiet agent %d events in %.2f s (flood still running: %s); flooder %d events in %.2f s "
           "(%.0f events/s); collector refused %d batches" % (label, QUIET, quiet_s, flooded_meanwhile, FLOOD,
                                                              flood_s, FLOOD / flood_s, refused), flush=True)

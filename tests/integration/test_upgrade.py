@@ -11,15 +11,20 @@ nothing and fed the same events:
 
 - the store (conversations, every aggregate table) and all ten views of the 0.1.0 database
   equal the current one's: 0.1.0's ingest and today's give the same results;
-- `parley-collector --migrate-only` upgrades it without a word about edited migrations,
+- `parley-collector migrate` applies every migration after 0.1.0's (read from deploy/sql/,
+  so a new one needs no edit here) without a word about edited migrations,
   leaves every view's rows and every table as they were, and makes the same schema (pg_dump)
   as a new database;
 - a real collector, running as a role in parley_writer (no DDL rights), starts on it and
   stores new events; the views then equal the current database's and the generator's truth;
 - two collectors upgrading one database at once: both succeed, each change is made once;
 - a repeatable file that differs is applied again (by the owner; a writer is told to run
-  --migrate-only as the owner), and an applied migration whose text is neither today's nor a
-  known earlier one is reported.
+  parley-collector migrate as the owner), and an applied migration whose text is neither
+  today's nor a known earlier one is reported;
+- `migrate --dry-run` lists what is pending (on the 0.1.0 database, and after a repeatable
+  file changed) and changes nothing;
+- a collector meeting a database that a newer build migrated (a migration it does not know)
+  refuses to start, daemon and migrate alike, with a clear message and exit 1.
 """
 # ctest-timeout: 900
 
@@ -37,6 +42,13 @@ from harness import assert_views, fail, read_views  # noqa: E402
 
 RELEASE_DIR = os.path.join(harness.SOURCE_DIR, "tests", "data", "release-0.1.0")
 RELEASE_MIGRATIONS = ("0001_core.sql", "0002_analytics.sql")
+# Every migration of this build (deploy/sql/NNNN_*.sql, as collector/CMakeLists.txt compiles
+# them in), and those an upgrade from 0.1.0 applies.
+MIGRATIONS = sorted(f for f in os.listdir(os.path.join(harness.SOURCE_DIR, "deploy", "sql"))
+                    if re.match(r"^[0-9]{4}_.*\.sql$", f))
+AFTER_RELEASE = [m for m in MIGRATIONS if m not in RELEASE_MIGRATIONS]
+REPEATABLES = sorted(f for f in os.listdir(os.path.join(harness.SOURCE_DIR, "deploy", "sql",
+                                                        "repeatable")) if f.endswith(".sql"))
 # What 0.1.0's collector/schema.c recorded for them (tests/data/release-0.1.0/README.md).
 RELEASE_CHECKSUMS = {"0001_core.sql": "a21d4acf84492bbae96744f11e768947",
                      "0002_analytics.sql": "8126ef5904082582a21aa1bd7eacff66"}
@@ -133,9 +145,9 @@ def schema_dump(db):
     return "\n".join(l for l in out.stdout.splitlines() if not re.match(r"\\(un)?restrict ", l))
 
 
-def migrate(h, db, name="migrate", conninfo=None):
-    """parley-collector --migrate-only; returns (exit status, its log)."""
-    p = h.spawn(name, [h.collector, "--db", conninfo or db.conninfo, "--migrate-only"])
+def migrate(h, db, name="migrate", conninfo=None, args=()):
+    """parley-collector migrate; returns (exit status, its log)."""
+    p = h.spawn(name, [h.collector, "migrate", "--db", conninfo or db.conninfo] + list(args))
     rc = p.wait(120)
     return rc, p.log()
 
@@ -234,6 +246,32 @@ def as_role(db, role):
     return other
 
 
+def dry_run(h, db, name="dry-run"):
+    """parley-collector migrate --dry-run; returns (exit status, stdout lines, its log)."""
+    p = h.spawn(name, [h.collector, "migrate", "--db", db.conninfo, "--dry-run"],
+                capture_stdout=True)
+    rc = p.wait(120)
+    with open(p.stdout_path) as f:
+        out = f.read().splitlines()
+    return rc, out, p.log()
+
+
+def record(db):
+    """What parley.schema_migrations and parley.schema_repeatables hold, every column."""
+    conn = db.connect()
+    try:
+        cur = conn.cursor()
+        out = []
+        for t in ("schema_migrations", "schema_repeatables"):
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL", ("parley." + t,))
+            if cur.fetchone()[0]:
+                cur.execute("SELECT * FROM parley.%s ORDER BY name" % t)
+                out.append(cur.fetchall())
+        return out
+    finally:
+        conn.close()
+
+
 def log_lines(text, msg):
     return [l for l in text.splitlines() if 'msg="%s"' % msg in l]
 
@@ -304,17 +342,29 @@ def test_release_database_upgrades_with_data_and_views_intact(h):
     recorded = cur.fetchall()
     conn.close()
 
+    # What the upgrade will do, listed without doing it.
+    dump_before, record_before = schema_dump(old), record(old)
+    rc, out, log = dry_run(h, old)
+    expected = ["migration %s" % m for m in AFTER_RELEASE] + ["repeatable %s new" % r for r in REPEATABLES]
+    if rc != 0 or out != expected:
+        fail("migrate --dry-run on the 0.1.0 database: exit %s, printed %s, expected %s:\n%s" % (
+            rc, out, expected, log))
+    if schema_dump(old) != dump_before or record(old) != record_before:
+        fail("migrate --dry-run changed the database")
+    print("migrate --dry-run listed %d migrations and %d repeatable files, changing nothing" % (
+        len(AFTER_RELEASE), len(REPEATABLES)), flush=True)
+
     # The upgrade.
     rc, log = migrate(h, old)
     if rc != 0:
-        fail("--migrate-only on the 0.1.0 database exited %s:\n%s" % (rc, log))
+        fail("migrate on the 0.1.0 database exited %s:\n%s" % (rc, log))
     for bad in ("applied migration differs from the compiled-in one", "migration failed",
                 "repeatable file failed"):
         if log_lines(log, bad):
             fail("the upgrade logged %r:\n%s" % (bad, log))
     applied = [re.search(r"migration=(\S+)", l).group(1) for l in log_lines(log, "applied migration")]
-    if applied != since_release():
-        fail("the upgrade applied %s, expected %s:\n%s" % (applied, since_release(), log))
+    if applied != AFTER_RELEASE:
+        fail("the upgrade applied %s, expected %s:\n%s" % (applied, AFTER_RELEASE, log))
     if len(log_lines(log, "applied repeatable files")) != 1:
         fail("the upgrade did not apply the repeatable files:\n%s" % log)
     conn = old.connect()
@@ -324,8 +374,8 @@ def test_release_database_upgrades_with_data_and_views_intact(h):
     if cur.fetchall() != recorded:
         fail("the upgrade rewrote 0.1.0's record of its migrations")
     conn.close()
-    assert_same(read_all(old, "views"), views_before, "after --migrate-only, the views")
-    assert_same(read_all(old, "store"), store_before, "after --migrate-only, the store")
+    assert_same(read_all(old, "views"), views_before, "after migrate, the views")
+    assert_same(read_all(old, "store"), store_before, "after migrate, the store")
     a, b = schema_dump(old), schema_dump(new)
     if a != b:
         import difflib
@@ -336,7 +386,10 @@ def test_release_database_upgrades_with_data_and_views_intact(h):
         len(a.splitlines())), flush=True)
     rc, log = migrate(h, old, "migrate-again")
     if rc != 0 or log_lines(log, "applied migration") or log_lines(log, "applied repeatable files"):
-        fail("a second --migrate-only changed something (exit %s):\n%s" % (rc, log))
+        fail("a second migrate changed something (exit %s):\n%s" % (rc, log))
+    rc, out, log = dry_run(h, old, "dry-run-after")
+    if rc != 0 or out != ["nothing pending"]:
+        fail("migrate --dry-run after the upgrade: exit %s, printed %s:\n%s" % (rc, out, log))
 
     # A real run, as a role without DDL rights, takes the second feed; so does the reference.
     role = "parley_upgrade_writer_%d" % os.getpid()
@@ -365,17 +418,11 @@ def test_release_database_upgrades_with_data_and_views_intact(h):
     print("the upgraded database took the second feed: views equal the ground truth", flush=True)
 
 
-def since_release():
-    """The migrations made after release 0.1.0 (which had 0001 and 0002), in name order."""
-    names = sorted(n for n in os.listdir(os.path.join(harness.SOURCE_DIR, "deploy", "sql")) if n.endswith(".sql"))
-    return [n for n in names if n not in ("0001_core.sql", "0002_analytics.sql")]
-
-
 def test_two_collectors_upgrade_one_database_at_once(h):
     seed = h.create_database("upgrade_seed")
     rc, log = migrate(h, seed, "migrate-seed")
     if rc != 0:
-        fail("--migrate-only on a new database exited %s:\n%s" % (rc, log))
+        fail("migrate on a new database exited %s:\n%s" % (rc, log))
     db = make_release_database(h, "upgrade_twice", seed_from=seed)
     procs = [h.spawn("migrate-%d" % i, [h.collector, "--db", db.conninfo, "--migrate-only"])
              for i in range(2)]
@@ -386,8 +433,8 @@ def test_two_collectors_upgrade_one_database_at_once(h):
         if rc != 0:
             fail("%s exited %s:\n%s" % (p.name, rc, p.log()))
     both = "\n".join(logs)
-    if (len(log_lines(both, "applied migration")) != len(since_release())
-            or len(log_lines(both, "applied repeatable files")) != 1):
+    if len(log_lines(both, "applied migration")) != len(AFTER_RELEASE) \
+            or len(log_lines(both, "applied repeatable files")) != 1:
         fail("two collectors upgrading at once did not make each change exactly once:\n%s" % both)
     conn = db.connect()
     cur = conn.cursor()
@@ -396,15 +443,15 @@ def test_two_collectors_upgrade_one_database_at_once(h):
     conn.close()
     if files == 0 or times != 1:
         fail("parley.schema_repeatables: %d files applied at %d times" % (files, times))
-    print("two collectors at once: one applied 0003 and %d repeatable files, the other found "
-          "them applied" % files, flush=True)
+    print("two collectors at once: one applied %s and %d repeatable files, the other found "
+          "them applied" % (", ".join(AFTER_RELEASE), files), flush=True)
 
 
 def test_changed_files_are_applied_or_reported(h):
     db = h.create_database("upgrade_changed")
     rc, log = migrate(h, db, "migrate-new")
     if rc != 0:
-        fail("--migrate-only on a new database exited %s:\n%s" % (rc, log))
+        fail("migrate on a new database exited %s:\n%s" % (rc, log))
     conn = db.connect()
     cur = conn.cursor()
     # A repeatable file that differs from the one applied (an older build's ingest, say).
@@ -412,6 +459,9 @@ def test_changed_files_are_applied_or_reported(h):
                 " WHERE name = (SELECT min(name) FROM parley.schema_repeatables)"
                 " RETURNING name")
     changed = cur.fetchone()[0]
+    rc, out, log = dry_run(h, db, "dry-run-changed")
+    if rc != 0 or out != ["repeatable %s edited" % changed]:
+        fail("migrate --dry-run with %s changed: exit %s, printed %s:\n%s" % (changed, rc, out, log))
     role = "parley_upgrade_changed_%d" % os.getpid()
     admin = h.admin()
     try:
@@ -421,8 +471,8 @@ def test_changed_files_are_applied_or_reported(h):
     finally:
         admin.close()
         drop_role(h, db, role)
-    failed = log_lines(log, "repeatable file failed")
-    if rc != 1 or not failed or "as the owner of schema parley" not in failed[0]:
+    failed = log_lines(log, "only the owner of schema parley may migrate")
+    if rc != 1 or not failed or "run parley-collector migrate" not in failed[0]:
         fail("a writer with a repeatable file to apply: exit %s, expected 1 with a hint:\n%s" % (rc, log))
     rc, log = migrate(h, db, "migrate-owner")
     if rc != 0 or "file=%s" % changed not in "".join(log_lines(log, "repeatable file changed")) \
@@ -442,7 +492,41 @@ def test_changed_files_are_applied_or_reported(h):
         fail("an edited migration was applied again:\n%s" % log)
     conn.close()
     print("a changed repeatable file is applied again by the owner (a writer is told to run "
-          "--migrate-only as the owner); an edited migration is reported, not re-run", flush=True)
+          "parley-collector migrate as the owner); an edited migration is reported, not re-run",
+          flush=True)
+
+
+def test_a_schema_newer_than_the_build_is_refused(h):
+    db = h.create_database("upgrade_newer")
+    rc, log = migrate(h, db, "migrate-newer-seed")
+    if rc != 0:
+        fail("migrate on a new database exited %s:\n%s" % (rc, log))
+    future = "9999_from_a_later_release.sql"
+    conn = db.connect()
+    conn.cursor().execute("INSERT INTO parley.schema_migrations (name, checksum) VALUES (%s, md5('x'))",
+                          (future,))
+    # A repeatable file the later release changed: an older build must not put its own back.
+    conn.cursor().execute("UPDATE parley.schema_repeatables SET checksum = 'later'"
+                          " WHERE name = (SELECT min(name) FROM parley.schema_repeatables)")
+    conn.close()
+    before = record(db)
+    col = h.start_collector(db, wait=False, name="collector-newer")
+    rc = col.wait(60)
+    runs = [("the daemon", rc, col.log())]
+    rc, log = migrate(h, db, "migrate-newer")
+    runs.append(("migrate", rc, log))
+    rc, out, log = dry_run(h, db, "dry-run-newer")
+    runs.append(("migrate --dry-run", rc, log))
+    for what, rc, log in runs:
+        refused = log_lines(log, "database schema is newer than this collector")
+        if rc != 1 or len(refused) != 1 or "latest_migration=%s" % future not in refused[0] \
+                or "known_migration=%s" % MIGRATIONS[-1] not in refused[0]:
+            fail("%s on a newer schema: exit %s, expected 1 and one line naming both "
+                 "migrations:\n%s" % (what, rc, log))
+    if record(db) != before:
+        fail("a collector refusing a newer schema changed its record")
+    print("a newer schema is refused with exit 1 by the daemon, migrate and --dry-run, and "
+          "left as it was", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,12 @@
 
 -- The session's staging tables for ingest_batch. The collector calls this once per
 -- connection; the tables are private to the session and emptied at every commit.
+-- SECURITY DEFINER (the schema owner's rights, a fixed search_path): the collector's role,
+-- parley_writer, has no right on any table (0004_roles.sql). The staging tables are then the
+-- owner's, in the session's own temporary schema; parley_writer may only fill
+-- parley_incoming (the collector's COPY) and calls parley.ingest_batch() for the rest.
 CREATE OR REPLACE FUNCTION parley.ingest_prepare () RETURNS void
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, parley, pg_temp AS $fn$
 BEGIN
     DROP TABLE IF EXISTS pg_temp.parley_incoming;
     DROP TABLE IF EXISTS pg_temp.parley_delta;
@@ -33,8 +37,10 @@ BEGIN
         topics            text[],
         follow_up         boolean,
         notes             text,
-        raw               json NOT NULL
+        raw               json NOT NULL,
+        delivered_by      text      -- the agent that delivered it (parley.event.delivered_by)
     ) ON COMMIT DELETE ROWS;
+    GRANT INSERT ON pg_temp.parley_incoming TO parley_writer;
     -- The positions of the events this batch stored (each event_id's first occurrence, when
     -- not stored before).
     CREATE TEMP TABLE parley_accepted (ord integer NOT NULL) ON COMMIT DELETE ROWS;

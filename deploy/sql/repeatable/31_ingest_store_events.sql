@@ -32,10 +32,11 @@ BEGIN
         INSERT INTO parley.event (event_id, type, reported_at, occurred_on, association_id,
                                   association_name, constituency_code, stakeholder_role,
                                   stakeholder_name, person_key, party, format, stance, topics,
-                                  follow_up, notes, raw)
+                                  follow_up, notes, raw, delivered_by)
         SELECT i.event_id, i.type, i.reported_at, i.occurred_on, i.association_id,
                i.association_name, i.constituency_code, i.stakeholder_role, i.stakeholder_name,
-               i.person_key, i.party, i.format, i.stance, i.topics, i.follow_up, i.notes, i.raw
+               i.person_key, i.party, i.format, i.stance, i.topics, i.follow_up, i.notes, i.raw,
+               i.delivered_by
           FROM pg_temp.parley_incoming i
           JOIN first_seen f ON f.ord = i.ord
         ON CONFLICT (event_id) DO NOTHING

@@ -35,12 +35,26 @@
 -- touch none of the tables of steps 2 to 4.
 CREATE OR REPLACE FUNCTION parley.ingest_batch ()
 RETURNS TABLE (ord integer, outcome text, reason text)
-LANGUAGE plpgsql AS $fn$
+-- The owner's rights, as ingest_prepare (30_ingest_prepare.sql): the steps it calls run with
+-- them, and parley_writer may call this and ingest_prepare() only (90_privileges.sql).
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, parley, pg_temp AS $fn$
 BEGIN
     -- Writers take turns (two collectors on one database stay exact); the lock lasts until
     -- the transaction ends, so the next writer sees everything this one stored. The
     -- collector also takes it (collector/schema.c) while it replaces these functions.
     PERFORM pg_advisory_xact_lock(8097879414873325569);
+    -- The staging tables must be the ones parley.ingest_prepare() made, this function's
+    -- owner's: a table of the caller's own by one of these names, made in its temporary
+    -- schema beforehand, could carry a trigger that would run here with the owner's rights.
+    IF (SELECT count(*) FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = pg_catalog.pg_my_temp_schema()
+           AND c.relname IN ('parley_incoming', 'parley_delta', 'parley_accepted', 'parley_slow')
+           AND c.relowner = (SELECT r.oid FROM pg_catalog.pg_roles r
+                              WHERE r.rolname = current_user)) <> 4 THEN
+        RAISE EXCEPTION 'staging tables not made by parley.ingest_prepare()'
+              USING ERRCODE = 'insufficient_privilege',
+                    HINT = 'call parley.ingest_prepare() once per session first';
+    END IF;
     DELETE FROM pg_temp.parley_delta;
     DELETE FROM pg_temp.parley_accepted;
     DELETE FROM pg_temp.parley_slow;

@@ -10,9 +10,13 @@
 -- jsonb's order and spacing), notes_blanked_at set. Every other column, the conversation
 -- states and the aggregates are left as they are: every count stays exact. An event whose
 -- raw line only mentions "notes" elsewhere (an unknown member) is marked, its raw kept.
+--
+-- SECURITY DEFINER with a fixed search_path, as the ingest entry points: the collector's
+-- role, parley_writer, has no right on parley.event (0004_roles.sql) and may call this one
+-- function of the schema besides them (90_privileges.sql).
 CREATE OR REPLACE FUNCTION parley.retention_blank_notes (p_days integer, p_limit integer)
 RETURNS integer
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, parley, pg_temp AS $fn$
 DECLARE
     blanked integer;
 BEGIN

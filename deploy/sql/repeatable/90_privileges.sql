@@ -1,24 +1,27 @@
 -- Who may use the views and functions of deploy/sql/repeatable/ (the roles, and their rights
--- on the tables, are made by 0002_analytics.sql). Last in name order, so that every view and
--- function made or replaced by the files before it ends with these rights; a new view must
--- be added to both lists below.
+-- on the tables, are made by 0002_analytics.sql and narrowed by 0004_roles.sql). Last in
+-- name order, so that every view and function made or replaced by the files before it ends
+-- with these rights; a new view must be added to the analysts' list below.
 --
--- They are exactly the rights release 0.1.0 gave when its 0002_analytics.sql made the same
--- objects (GRANT … ON ALL TABLES, which includes views, and ON ALL FUNCTIONS), so a database
--- upgraded from 0.1.0 and a new one are alike: parley_writer may run every function (the
--- collector calls ingest_prepare() and ingest_batch(), which call the steps) and, by that
--- grant on ALL TABLES, also write through the simple views, which gives it nothing it may
--- not do to the tables anyway; parley_analyst may read the views and nothing else.
+-- parley_writer (the collector) may call the two ingest entry points and the notes
+-- retention and nothing else: all three are SECURITY DEFINER (30_ingest_prepare.sql,
+-- 39_ingest_batch.sql, 50_retention.sql), so the steps they call run with the owner's rights
+-- and need no grant; it may not call a step, set_target() or any
+-- other function, and may read or write no view. parley_analyst may read the views and
+-- nothing else (no base table, so never an event's notes, raw JSON or delivered_by).
+-- Revoked first, whole, so that a database upgraded from an earlier release (whose rights
+-- were wider) ends with exactly these.
 
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA parley FROM PUBLIC;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA parley TO parley_writer;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA parley FROM PUBLIC, parley_writer, parley_analyst;
+GRANT EXECUTE ON FUNCTION parley.ingest_prepare (), parley.ingest_batch (),
+                          parley.retention_blank_notes (integer, integer) TO parley_writer;
 
-GRANT SELECT, INSERT, UPDATE, DELETE
+REVOKE ALL
    ON parley.constituency_summary, parley.constituency_topics, parley.region_summary,
       parley.progress, parley.weekly_progress, parley.association_summary,
       parley.stakeholder_summary, parley.mp_mismatches, parley.sitting_mps,
       parley.campaign_target
-   TO parley_writer;
+   FROM parley_writer;
 GRANT SELECT
    ON parley.constituency_summary, parley.constituency_topics, parley.region_summary,
       parley.progress, parley.weekly_progress, parley.association_summary,

@@ -181,7 +181,7 @@ test_a_bad_format_is_bad_usage_naming_the_formats (void **state)
 {
     (void)state;
     const char *xml[] = { "parley", "progress", "--format", "xml", NULL };
-    s_assert_refused (xml, "table, csv or json");
+    s_assert_refused (xml, "table, csv, json or xlsx-csv");
     const char *empty[] = { "parley", "progress", "-f", "", NULL };
     s_assert_refused (empty, "--format");
     const char *missing[] = { "parley", "progress", "--format", NULL };

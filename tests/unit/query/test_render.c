@@ -246,13 +246,71 @@ test_thousands_and_bars (void **state)
 }
 
 static void
+s_expect_cell (const char *in, const char *want)
+{
+    char *got = render_xlsx_cell (in);
+    assert_string_equal (got, want);
+    free (got);
+}
+
+static void
+test_xlsx_cells_that_look_like_formulas_get_a_leading_apostrophe (void **state)
+{
+    (void)state;
+    s_expect_cell ("=HYPERLINK(\"http://x.example/?a=1\",\"click\")",
+                   "'=HYPERLINK(\"http://x.example/?a=1\",\"click\")");
+    s_expect_cell ("@SUM(1+1)", "'@SUM(1+1)");
+    s_expect_cell ("+44 7700 900123", "'+44 7700 900123");
+    s_expect_cell ("=1+2 Housing", "'=1+2 Housing");
+    s_expect_cell ("-5", "'-5");
+    s_expect_cell ("\tcmd", "'\tcmd");
+    s_expect_cell ("\rcmd", "'\rcmd");
+}
+
+static void
+test_xlsx_cells_keep_digit_only_ids_as_text_and_plain_text_unchanged (void **state)
+{
+    (void)state;
+    s_expect_cell ("Jane O'Neill", "Jane O'Neill");
+    s_expect_cell ("Housing = homes", "Housing = homes");
+    s_expect_cell ("", "");
+    s_expect_cell ("0123", "=\"0123\"");
+    s_expect_cell ("12345678901234567890", "=\"12345678901234567890\"");
+    s_expect_cell ("E14000530", "E14000530");
+    s_expect_cell ("2026-09-01", "2026-09-01");
+}
+
+static void
+test_csv_has_no_bom_and_xlsx_csv_has_one_and_neutralises_text_only (void **state)
+{
+    (void)state;
+    const char *names[] = { "name", "n", "mean" };
+    const column_type_t types[] = { COLUMN_TEXT, COLUMN_INT, COLUMN_REAL };
+    resultset_t *rs = resultset_new (3, names, types);
+    const char *r1[] = { "=1+2 Housing", "-5", "-0.5" };
+    const char *r2[] = { "007", "7", NULL };
+    resultset_add_row (rs, r1);
+    resultset_add_row (rs, r2);
+    char *csv = s_capture (render_csv, rs);
+    assert_string_equal (csv, "name,n,mean\r\n=1+2 Housing,-5,-0.5\r\n007,7,\r\n");
+    char *xlsx = s_capture (render_xlsx_csv, rs);
+    assert_string_equal (xlsx,
+                         "\xef\xbb\xbf"
+                         "name,n,mean\r\n'=1+2 Housing,-5,-0.5\r\n\"=\"\"007\"\"\",7,\r\n");
+    free (csv);
+    free (xlsx);
+    resultset_destroy (&rs);
+}
+
+static void
 test_format_names_follow_render_format_t (void **state)
 {
     (void)state;
     assert_string_equal (render_format_names[RENDER_TABLE], "table");
     assert_string_equal (render_format_names[RENDER_CSV], "csv");
     assert_string_equal (render_format_names[RENDER_JSON], "json");
-    assert_null (render_format_names[RENDER_JSON + 1]);
+    assert_string_equal (render_format_names[RENDER_XLSX_CSV], "xlsx-csv");
+    assert_null (render_format_names[RENDER_XLSX_CSV + 1]);
 }
 
 /* odd-r: rows with r % 2 != 0 (negative r included) shift half a hex right; y = -r. */
@@ -300,6 +358,9 @@ main (void)
         cmocka_unit_test (test_text_cut_keeps_whole_utf8_characters),
         cmocka_unit_test (test_thousands_and_bars),
         cmocka_unit_test (test_format_names_follow_render_format_t),
+        cmocka_unit_test (test_xlsx_cells_that_look_like_formulas_get_a_leading_apostrophe),
+        cmocka_unit_test (test_xlsx_cells_keep_digit_only_ids_as_text_and_plain_text_unchanged),
+        cmocka_unit_test (test_csv_has_no_bom_and_xlsx_csv_has_one_and_neutralises_text_only),
         cmocka_unit_test (test_hex_center_shifts_odd_rows_including_negative_ones),
         cmocka_unit_test (test_stance_words),
     };
