@@ -22,6 +22,7 @@
 #include "sender.h"
 #include "spool.h"
 #include "poll_timeout.h"
+#include "daemon_signals.h"
 #include "service_notify.h"
 
 #define AGENT_PROGRESS_MS 30000
@@ -398,6 +399,7 @@ agent_run (agent_t *self, volatile sig_atomic_t *stop)
     int64_t deadline = zclock_mono () + (int64_t)self->opts->timeout_s * 1000;
     while (!*stop) {
         service_notify_turn (); /* READY=1 at the first turn, then the watchdog */
+        daemon_signals_turn (); /* logs signals, SIGHUP reloads: in the loop, not a handler */
         int64_t now = zclock_mono ();
         s_retry_acks (self, now);
         s_fill_window (self, now);

@@ -13,33 +13,52 @@
 #include "agent_status.h"
 #include "agent_options.h"
 #include "csv_mapping.h"
+#include "daemon_signals.h"
 #include "log.h"
+#include "mem.h"
 #include "subcommand.h"
 #include "webhook.h"
 #include "relay.h"
 #include "service_notify.h"
 
-static volatile sig_atomic_t s_stop = 0;
+/* What SIGHUP re-reads: the command line as first given, and the options in force. */
+typedef struct {
+    int argc;
+    char **argv; /* a copy of the array (getopt_long reorders the one it parses) */
+    agent_options_t *opts;
+} s_reload_t;
 
+/* SIGHUP: the config file and the command line parsed again; what may change without a
+   restart (the log level) changes, the rest is logged as needing one. A file that no longer
+   parses changes nothing. */
 static void
-s_on_signal (int signum)
+s_reload (void *ctx)
 {
-    (void)signum;
-    s_stop = 1;
-}
-
-/* SIGTERM and SIGINT end the loop at its next turn; without SA_RESTART they also cut
-   short the poll it is waiting in. SIGPIPE is ignored: a closed pipe shows as EPIPE. */
-static void
-s_install_signals (void)
-{
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset (&sa.sa_mask);
-    sigaction (SIGTERM, &sa, NULL);
-    sigaction (SIGINT, &sa, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    s_reload_t *r = ctx;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *msgs = open_memstream (&text, &len);
+    if (!msgs) {
+        log_error ("main", "configuration not reloaded", "reason=\"out of memory\"");
+        return;
+    }
+    agent_options_t fresh;
+    options_result_t parsed = agent_options_parse (&fresh, r->argc, r->argv, msgs, msgs);
+    fclose (msgs);
+    if (parsed != OPTIONS_RUN) {
+        size_t n = strlen (text);
+        while (n > 0 && text[n - 1] == '\n')
+            text[--n] = '\0';
+        log_error (
+          "main", "configuration not reloaded, keeping the old one", "reason=\"%s\"", text);
+    } else {
+        free (fresh.inputs); /* the inputs need a restart: only compared */
+        fresh.inputs = NULL;
+        int reloaded = daemon_signals_apply_options (&agent_options_spec, r->opts, &fresh);
+        (void)reloaded; /* logged by daemon_signals_apply_options */
+        log_threshold = (log_level_t)r->opts->log_level;
+    }
+    free (text);
 }
 
 /* `parley-agent NAME …`: the commands beside the daemon (common/subcommand.h). */
@@ -60,11 +79,16 @@ main (int argc, char **argv)
     zsys_handler_set (NULL);
     zsys_set_logstream (stderr);
 
+    s_reload_t reload = { .argc = argc, .argv = xcalloc ((size_t)argc + 1, sizeof (char *)) };
+    memcpy (reload.argv, argv, (size_t)argc * sizeof (char *));
     agent_options_t opts;
     options_result_t parsed = agent_options_parse (&opts, argc, argv, stdout, stderr);
-    if (parsed != OPTIONS_RUN)
+    if (parsed != OPTIONS_RUN) {
+        free (reload.argv);
         return options_exit_code (parsed);
+    }
     log_threshold = (log_level_t)opts.log_level;
+    reload.opts = &opts;
 
     /* A mapping that does not load is a usage error: nothing would map. */
     csv_mapping_t *mapping = NULL;
@@ -83,7 +107,16 @@ main (int argc, char **argv)
         agent_options_fini (&opts);
         return status;
     }
-    s_install_signals ();
+    /* No stop budget: the agent's stop saves the read positions, which must not be cut
+       short (the unit's TimeoutStopSec bounds it). */
+    if (daemon_signals_install ("parley-agent", 0) != 0 ||
+        daemon_signals_on_reload (s_reload, &reload) != 0) {
+        fprintf (stderr, "parley-agent: could not install the signal handlers\n");
+        csv_mapping_destroy (&mapping);
+        agent_options_fini (&opts);
+        free (reload.argv);
+        return 1;
+    }
 
     agent_t *agent = agent_new (&opts, mapping, err, sizeof err);
     if (!agent) {
@@ -123,7 +156,8 @@ main (int argc, char **argv)
             return 1;
         }
     }
-    int rc = agent_run (agent, &s_stop);
+    int rc = agent_run (agent, daemon_signals_stop_flag ());
+    daemon_signals_clear_reload ();
     agent_metrics_destroy (&metrics); /* before the agent it reads */
     service_notify_stopping ();
     bool timed_out = false;
@@ -152,6 +186,7 @@ main (int argc, char **argv)
     webhook_destroy (&webhook); /* answers given at the agent's finish get written here */
     agent_options_fini (&opts);
     relay_destroy (&relay); /* after the agent, as agent.h asks of producers */
+    free (reload.argv);
     zsys_shutdown ();
     return status;
 }

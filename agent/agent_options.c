@@ -5,6 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mem.h"
+
+#include "config_file.h"
 #include "http_options.h"
 #include "log.h" /* log_level_names */
 #include "wire.h"
@@ -82,7 +85,12 @@ static const options_def_t s_defs[] = {
       .help = "run as a regional hub: take PARLEY/1 from other agents on ENDPOINT (e.g. "
               "tcp://0.0.0.0:5571), spool what they send and forward it with the rest; "
               "runs until SIGTERM" },
+    { .name = "input", .short_name = 'i', .arg = "FILE", .type = OPTIONS_STRING, S_AT (input),
+      .flags = OPTIONS_REPEATABLE,
+      .help = "an INPUT, as a key of the config file can give it (one \"input = FILE\" line "
+              "each; spaces in FILE are kept); read before the INPUT operands" },
     OPTIONS_LOG_LEVEL_ROW (agent_options_t, log_level),
+    OPTIONS_CONFIG_ROWS (agent_options_t, config, check_config, "agent.conf"),
 };
 /* clang-format on */
 
@@ -91,6 +99,9 @@ const options_spec_t agent_options_spec = {
     OPTIONS_TABLE (s_defs),
     .size = sizeof (agent_options_t),
     .given_at = OPTIONS_GIVEN_AT (agent_options_t, given),
+    .config_load = config_file_load,
+    .config_default = PARLEY_SYSCONFDIR "/parley/agent.conf",
+    .owned_at = OPTIONS_OWNED_AT (agent_options_t, owned),
     .about = "parley-agent: reads JSON-lines feeds of conversation events, checks each line, "
              "keeps\naccepted events in a durable spool and delivers them to parley-collector.",
     /* One line per form, the second after "  or: ": help2man makes the man page's SYNOPSIS
@@ -102,7 +113,12 @@ const options_spec_t agent_options_spec = {
                 "restart resumes\neach file where the last run stopped. Without --follow a "
                 "last line without a\nnewline is taken at the end of the input; with "
                 "--follow it waits for its newline.",
-    .epilog = "Rejected lines are appended to DIR/rejected.jsonl with the reason.\n"
+    .epilog = "Every option but --once, --timeout, --check, --config and --check-config may be "
+              "given\nin the config file, as \"name = value\" (docs/OPERATIONS.md, "
+              "\"Configuration\");\nthe default file is " PARLEY_SYSCONFDIR "/parley/agent.conf, "
+              "read when it exists.\nSIGHUP re-reads it (the log level changes at once, other "
+              "keys are\nlogged as needing a restart); SIGTERM, SIGINT, SIGQUIT stop.\n"
+              "Rejected lines are appended to DIR/rejected.jsonl with the reason.\n"
               "Exit status: 0 on success (and on SIGTERM/SIGINT without --once), 1 on a "
               "runtime\nfailure, on --once stopped or timed out with events unacknowledged, "
               "and on --check\nfinding rejections; 2 on bad usage. See docs/AGENT.md.",
@@ -202,8 +218,13 @@ agent_options_parse (agent_options_t *opts, int argc, char **argv, FILE *out, FI
                               err,
                               "--check cannot be used with --relay-bind (--check is offline)");
     }
-    opts->inputs = argv + first;
-    opts->ninputs = argc - first;
+    /* --input keys first, then the operands: one array, whoever gave them. */
+    opts->ninputs = (int)opts->input.count + (argc - first);
+    opts->inputs = xcalloc ((size_t)opts->ninputs + 1, sizeof *opts->inputs);
+    for (size_t i = 0; i < opts->input.count; i++)
+        opts->inputs[i] = (char *)opts->input.items[i];
+    for (int i = first; i < argc; i++)
+        opts->inputs[opts->input.count + (size_t)(i - first)] = argv[i];
     char buf[512];
     const char *problem = s_check_together (opts, buf, sizeof buf);
     if (!problem)
@@ -212,11 +233,19 @@ agent_options_parse (agent_options_t *opts, int argc, char **argv, FILE *out, FI
         agent_options_fini (opts);
         return options_error (&agent_options_spec, err, "%s", problem);
     }
+    if (opts->check_config) {
+        fprintf (out, "parley-agent: configuration ok\n");
+        agent_options_fini (opts);
+        return OPTIONS_DONE;
+    }
     return OPTIONS_RUN;
 }
 
 void
 agent_options_fini (agent_options_t *opts)
 {
+    free (opts->inputs);
+    opts->inputs = NULL;
+    opts->ninputs = 0;
     options_fini (&agent_options_spec, opts);
 }

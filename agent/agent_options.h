@@ -57,8 +57,14 @@ typedef struct {
     const char *token_file;   /* --http-token-file FILE, or NULL: no token */
     uint64_t http_max;        /* --http-max-bytes: the largest request body */
     unsigned given;           /* AGENT_GIVEN_*: the options given */
-    char **inputs;            /* INPUT... (borrowed from argv); "-" is stdin */
+    char **inputs;            /* the input keys (--input), then the INPUT operands; "-" is
+                                 stdin. The array is owned (agent_options_fini), the names
+                                 borrowed from argv or owned */
     int ninputs;
+    options_list_t input; /* --input FILE, repeatable: the config file's form of INPUT */
+    const char *config;   /* --config FILE (NULL: the default file, if it exists) */
+    bool check_config;    /* --check-config */
+    options_list_t owned; /* the config file's values (options_keep) */
 
     /* --relay-bind, repeatable: a regional hub's endpoints for other agents (relay.h) */
     options_list_t relay_bind;

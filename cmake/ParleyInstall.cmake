@@ -9,7 +9,7 @@
 #                               with the install prefix
 #   <sysusersdir>/parley.conf   the parley user (deploy/systemd/parley.sysusers)
 #   share/parley/sql            the schema, for reading (the collector has it compiled in)
-#   <sysconfdir>/parley         *.env.example
+#   <sysconfdir>/parley         agent.conf.example, collector.conf.example (deploy/config)
 #   share/doc/parley            README.md and docs/*.md
 #
 # <unitdir> and <sysusersdir> are systemd's own (pkg-config systemd) when the prefix is /usr, as
@@ -55,9 +55,9 @@ install(FILES deploy/systemd/parley.sysusers DESTINATION ${PARLEY_SYSUSERSDIR}
         RENAME parley-collector.conf COMPONENT collector)
 
 # The full sysconfdir: /etc when the prefix is /usr (GNUInstallDirs), as the units say.
-install(FILES deploy/config/agent.env.example DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/parley
+install(FILES deploy/config/agent.conf.example DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/parley
         COMPONENT agent)
-install(FILES deploy/config/collector.env.example
+install(FILES deploy/config/collector.conf.example
         DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/parley COMPONENT collector)
 install(DIRECTORY deploy/sql/ DESTINATION ${CMAKE_INSTALL_DATADIR}/parley/sql COMPONENT collector
         FILES_MATCHING PATTERN "*.sql")

@@ -18,6 +18,7 @@
 #include "rate_limit.h"
 #include "schema.h"
 #include "store.h"
+#include "daemon_signals.h"
 #include "service_notify.h"
 
 /* How long a reconnection attempt may take while the database is known to be away: the
@@ -63,8 +64,9 @@ struct collector {
     s_counts_t total, at_last_line;
     int64_t last_line_ms, started_ms;
     uint64_t transactions_at_last_line;
-    retention_t *retention; /* --notes-retention-days, or NULL */
-    rate_limit_t *rate;     /* --rate-limit, or NULL */
+    retention_t *retention;  /* --notes-retention-days, or NULL */
+    rate_limit_t *rate;      /* --rate-limit, or NULL */
+    int rate_now, burst_now; /* what rate was made with (SIGHUP may change the options) */
 };
 
 /* Runs after every (re)connection: the schema may have been created, dropped or
@@ -115,6 +117,27 @@ s_ready (void *arg, char *reason, size_t len)
     return false;
 }
 
+/* SIGHUP, after the options were re-read (daemon_signals): a changed --rate-limit or
+   --rate-burst takes effect now, with fresh buckets (every agent starts with a full one).
+   Logged at warn, as daemon_signals logs the options it reloads: the new level may be warn. */
+static void
+s_on_reload (void *ctx)
+{
+    collector_t *self = ctx;
+    if (self->opts->rate_limit == self->rate_now && self->opts->rate_burst == self->burst_now)
+        return;
+    rate_limit_destroy (&self->rate);
+    if (self->opts->rate_limit > 0)
+        self->rate = rate_limit_new (self->opts->rate_limit, self->opts->rate_burst);
+    self->rate_now = self->opts->rate_limit;
+    self->burst_now = self->opts->rate_burst;
+    log_warn ("collector",
+              "rate limit changed",
+              "rate_limit=%d rate_burst=%d",
+              self->rate_now,
+              self->burst_now);
+}
+
 collector_t *
 collector_new (const collector_options_t *opts)
 {
@@ -134,6 +157,13 @@ collector_new (const collector_options_t *opts)
         self->retention = retention_new (opts->notes_retention_days);
     if (opts->rate_limit > 0)
         self->rate = rate_limit_new (opts->rate_limit, opts->rate_burst);
+    self->rate_now = opts->rate_limit;
+    self->burst_now = opts->rate_burst;
+    if (daemon_signals_on_reload (s_on_reload, self) != 0)
+        log_warn ("collector",
+                  "rate limits will not reload on SIGHUP",
+                  "reason=\"%s\"",
+                  "too many reload callbacks");
     backoff_init (&self->write_backoff, 250, 4000);
     backoff_init (&self->watch_backoff, 1000, 30000);
     for (int i = 0; i < 2; i++)
@@ -531,6 +561,7 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     bool retaining = false; /* a notes retention run is under way: do not wait idle */
     while (!*stop) {
         service_notify_turn (); /* READY=1 at the first turn, then the watchdog */
+        daemon_signals_turn (); /* logs signals, SIGHUP reloads: in the loop, not a handler */
         /* At most one retention batch per turn, between writes (collector/retention.h). */
         if (self->retention && !self->db_down && db_session_is_connected (self->db))
             retaining =

@@ -2,18 +2,19 @@
 #include <czmq.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "collector.h"
 #include "collector_options.h"
+#include "daemon_signals.h"
 #include "log.h"
+#include "mem.h"
 #include "retention.h"
 #include "subcommand.h"
 #include "service_notify.h"
 #include "verify.h"
-
-static volatile sig_atomic_t s_stop = 0;
 
 /* The stop budget: SIGTERM must end the process within 5 s. A clean stop takes well under
    a second; if something blocks longer (a database that stopped answering mid-query, with
@@ -22,25 +23,41 @@ static volatile sig_atomic_t s_stop = 0;
    a transaction cut short is rolled back, or, if it committed, its resend is a duplicate. */
 #define S_STOP_BUDGET_S 4
 
-static void
-s_on_alarm (int signum)
-{
-    (void)signum;
-    static const char line[] =
-      "level=warn prog=parley-collector comp=main"
-      " msg=\"stop budget exhausted, leaving without acknowledging what is held\"\n";
-    ssize_t n = write (STDERR_FILENO, line, sizeof line - 1);
-    (void)n;
-    _exit (0);
-}
+/* What SIGHUP re-reads: the command line as first given, and the options in force. */
+typedef struct {
+    int argc;
+    char **argv; /* a copy of the array (getopt_long reorders the one it parses) */
+    collector_options_t *opts;
+} s_reload_t;
 
+/* SIGHUP: the config file and the command line parsed again; the log level changes, the
+   rest is logged as needing a restart. A file that no longer parses changes nothing. */
 static void
-s_on_signal (int signum)
+s_reload (void *ctx)
 {
-    (void)signum;
-    if (!s_stop)
-        alarm (S_STOP_BUDGET_S);
-    s_stop = 1;
+    s_reload_t *r = ctx;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *msgs = open_memstream (&text, &len);
+    if (!msgs) {
+        log_error ("main", "configuration not reloaded", "reason=\"out of memory\"");
+        return;
+    }
+    collector_options_t fresh;
+    options_result_t parsed = collector_options_parse (&fresh, r->argc, r->argv, msgs, msgs);
+    fclose (msgs);
+    if (parsed != OPTIONS_RUN) {
+        size_t n = strlen (text);
+        while (n > 0 && text[n - 1] == '\n')
+            text[--n] = '\0';
+        log_error (
+          "main", "configuration not reloaded, keeping the old one", "reason=\"%s\"", text);
+    } else {
+        int reloaded = daemon_signals_apply_options (&collector_options_spec, r->opts, &fresh);
+        (void)reloaded; /* logged by daemon_signals_apply_options */
+        log_threshold = (log_level_t)r->opts->log_level;
+    }
+    free (text);
 }
 
 /* Receives and stores until SIGTERM or SIGINT; the exit status. */
@@ -50,7 +67,8 @@ s_serve (const collector_options_t *opts)
     collector_t *collector = collector_new (opts);
     if (!collector)
         return 1;
-    int rc = collector_run (collector, &s_stop);
+    int rc = collector_run (collector, daemon_signals_stop_flag ());
+    daemon_signals_clear_reload ();
     service_notify_stopping ();
     collector_destroy (&collector);
     zsys_shutdown ();
@@ -89,27 +107,30 @@ main (int argc, char **argv)
     const subcommand_t *command = subcommand_find (s_subcommands, argc, argv);
     if (command)
         return command->run (argc - 1, argv + 1);
+    char **argv_copy = xcalloc ((size_t)argc + 1, sizeof (char *));
+    memcpy (argv_copy, argv, (size_t)argc * sizeof (char *));
     collector_options_t opts;
     options_result_t parsed = collector_options_parse (&opts, argc, argv, stdout, stderr);
-    if (parsed != OPTIONS_RUN)
+    if (parsed != OPTIONS_RUN) {
+        free (argv_copy);
         return options_exit_code (parsed);
+    }
     log_threshold = (log_level_t)opts.log_level;
     /* czmq would install its own SIGINT/SIGTERM handlers on first use and write its log to
        stdout: take both back before any socket exists. */
     zsys_handler_set (NULL);
     zsys_set_logstream (stderr);
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset (&sa.sa_mask);
-    /* No SA_RESTART: a signal must interrupt the poll the loop is waiting in. */
-    sigaction (SIGTERM, &sa, NULL);
-    sigaction (SIGINT, &sa, NULL);
-    sa.sa_handler = s_on_alarm;
-    sigaction (SIGALRM, &sa, NULL);
-    signal (SIGPIPE, SIG_IGN);
+    s_reload_t reload = { .argc = argc, .argv = argv_copy, .opts = &opts };
+    if (daemon_signals_install ("parley-collector", S_STOP_BUDGET_S) != 0 ||
+        daemon_signals_on_reload (s_reload, &reload) != 0) {
+        fprintf (stderr, "parley-collector: could not install the signal handlers\n");
+        collector_options_fini (&opts);
+        free (argv_copy);
+        return 1;
+    }
 
     int rc = opts.migrate_only ? collector_migrate_only (&opts) : s_serve (&opts);
     collector_options_fini (&opts);
+    free (argv_copy);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* parley-collector's command line (see collector_options.h). */
 #include "collector_options.h"
 
+#include "config_file.h"
 #include "log.h" /* log_level_names */
 
 #define S_AT(member) OPTIONS_AT (collector_options_t, member)
@@ -28,12 +29,12 @@ static const options_def_t s_defs[] = {
       .help = "blank the notes of conversations that took place more than N days ago, at "
               "start and then daily, keeping every count (0: never)" },
     { .name = "rate-limit", .arg = "EVENTS_PER_S", .type = OPTIONS_INT, S_AT (rate_limit),
-      .min = 0, .max = 10000000, .def = "0",
+      .min = 0, .max = 10000000, .def = "0", .flags = OPTIONS_RELOADABLE,
       .help = "most events a second one agent may send on average; a batch over it is refused "
               "with \"rate limit exceeded, resend later\" and resent, never dropped (0: no "
               "limit)" },
     { .name = "rate-burst", .arg = "N", .type = OPTIONS_INT, S_AT (rate_burst),
-      .min = 1, .max = 100000000, .def = "5000",
+      .min = 1, .max = 100000000, .def = "5000", .flags = OPTIONS_RELOADABLE,
       .help = "events an agent may send at once beyond --rate-limit (a bucket of N)" },
     { .name = "metrics-bind", .arg = "ADDR:PORT", .type = OPTIONS_STRING, S_AT (metrics_bind),
       .flags = OPTIONS_EMPTY_OK, .def = COLLECTOR_METRICS_BIND_DEF,
@@ -41,6 +42,7 @@ static const options_def_t s_defs[] = {
               "the default, when its port is taken, is logged and skipped)" },
     { .name = "migrate-only", .type = OPTIONS_FLAG, S_AT (migrate_only),
       .flags = OPTIONS_CLI_ONLY, .help = "bring the database schema up to date, then exit" },
+    OPTIONS_CONFIG_ROWS (collector_options_t, config, check_config, "collector.conf"),
 };
 /* clang-format on */
 
@@ -48,11 +50,20 @@ const options_spec_t collector_options_spec = {
     .program = "parley-collector",
     OPTIONS_TABLE (s_defs),
     .size = sizeof (collector_options_t),
+    .config_load = config_file_load,
+    .config_default = PARLEY_SYSCONFDIR "/parley/collector.conf",
+    .owned_at = OPTIONS_OWNED_AT (collector_options_t, owned),
     .usage = "parley-collector --db CONNINFO --bind ENDPOINT [OPTION]...",
     .about = "Receives conversation events from parley-agent over ZeroMQ, stores them in "
              "PostgreSQL\nand keeps the constituency aggregates exact. Acknowledges only what "
              "is committed.",
-    .epilog = "SIGTERM or SIGINT: stop reading, commit and acknowledge what is held, exit 0.\n"
+    .epilog = "Every option but --migrate-only, --config and --check-config may be given in the "
+              "config\nfile, as \"name = value\" (docs/OPERATIONS.md, \"Configuration\"); the "
+              "default file is\n" PARLEY_SYSCONFDIR "/parley/collector.conf, read when it exists. "
+              "SIGHUP re-reads it (the log\nlevel changes at once, other keys are logged as "
+              "needing a restart).\n"
+              "SIGTERM, SIGINT or SIGQUIT: stop reading, commit and acknowledge what is held, "
+              "exit 0.\n"
               "Exit status: 0 success, 1 runtime failure, 2 bad usage. See docs/COLLECTOR.md.",
 };
 
@@ -66,6 +77,11 @@ collector_options_parse (collector_options_t *opts, int argc, char **argv, FILE 
                               err,
                               "--bind ENDPOINT is required, e.g. --bind tcp://127.0.0.1:5570 "
                               "(or --migrate-only)");
+    }
+    if (r == OPTIONS_RUN && opts->check_config) {
+        fprintf (out, "parley-collector: configuration ok\n");
+        collector_options_fini (opts);
+        return OPTIONS_DONE;
     }
     return r;
 }

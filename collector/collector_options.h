@@ -26,6 +26,9 @@ typedef struct {
     int rate_limit;           /* --rate-limit: events/s per agent, 0 off (common/rate_limit.h) */
     int rate_burst;           /* --rate-burst: events an agent may send at once */
     const char *metrics_bind; /* --metrics-bind ADDR:PORT; "" or "off": none */
+    const char *config;       /* --config FILE (NULL: the default file, if it exists) */
+    bool check_config;        /* --check-config */
+    options_list_t owned;     /* the config file's values (options_keep) */
 } collector_options_t;
 
 /* The table, for --help and for the config-file loader. */

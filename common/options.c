@@ -2,8 +2,10 @@
    options.h). */
 #include "options.h"
 
+#include <assert.h>
 #include <getopt.h>
 #include <limits.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +408,36 @@ s_bad_option (const options_spec_t *spec, FILE *err, int c, char **argv)
     return options_error (spec, err, "unknown option \"%s\" (see %s --help)", typed, spec->program);
 }
 
+/* The config file, between the defaults and the command line: a first getopt pass finds
+   the OPTIONS_CONFIG_PATH row's value (the last one given; a bad command line is left to
+   the second pass to report), else the spec's default file is read if it exists. */
+static int
+s_load_config (const options_spec_t *spec,
+               void *opts,
+               int argc,
+               char **argv,
+               const struct option *longopts,
+               const char *shortopts,
+               FILE *err)
+{
+    const char *path = NULL;
+    optind = 0;
+    int c;
+    while ((c = getopt_long (argc, argv, shortopts, longopts, NULL)) != -1) {
+        const options_def_t *def = c == '?' || c == ':' ? NULL : s_def_of (spec, c);
+        if (def && (def->flags & OPTIONS_CONFIG_PATH))
+            path = optarg;
+    }
+    if (path && !*path)
+        return 0; /* --config "": no config file, not even the default one */
+    if (!path) {
+        if (!spec->config_default || access (spec->config_default, F_OK) != 0)
+            return 0;
+        path = spec->config_default;
+    }
+    return spec->config_load (spec, opts, path, err);
+}
+
 /* Everything options_parse does but freeing after a refusal. */
 static options_result_t
 s_scan (const options_spec_t *spec, void *opts, int argc, char **argv, FILE *out, FILE *err)
@@ -424,6 +456,8 @@ s_scan (const options_spec_t *spec, void *opts, int argc, char **argv, FILE *out
     bool seen[OPTIONS_MAX_DEFS] = { false };
 
     opterr = 0; /* our own one-line messages, not getopt's */
+    if (spec->config_load && s_load_config (spec, opts, argc, argv, longopts, shortopts, err) != 0)
+        return OPTIONS_BAD;
     /* 0, not 1: glibc then starts afresh (argv permutation and the position inside a
        cluster of short options included), so argv may be parsed again, as tests do. */
     optind = 0;
@@ -494,9 +528,129 @@ options_exit_code (options_result_t result)
     return result == OPTIONS_DONE ? 0 : 2;
 }
 
+static options_list_t *
+s_owned (const options_spec_t *spec, void *opts)
+{
+    return spec->owned_at ? (options_list_t *)((char *)opts + spec->owned_at - 1) : NULL;
+}
+
+const char *
+options_keep (const options_spec_t *spec, void *opts, const char *text)
+{
+    options_list_t *owned = s_owned (spec, opts);
+    assert (owned); /* a table that reads a config file names where its copies go */
+    char *copy = xstrdup (text);
+    owned->items = xrealloc (owned->items, (owned->count + 1) * sizeof *owned->items);
+    owned->items[owned->count++] = copy;
+    return copy;
+}
+
+/* def's value in opts as text, as a config file would give it. */
+static void
+s_format_value (const options_def_t *def, const void *opts, char *buf, size_t len)
+{
+    const void *member = (const char *)opts + def->offset;
+    buf[0] = '\0';
+    if (s_takes_list (def)) {
+        const options_list_t *list = member;
+        size_t n = 0;
+        for (size_t i = 0; i < list->count && n < len; i++) {
+            int w = snprintf (buf + n, len - n, "%s%s", i ? ", " : "", list->items[i]);
+            n += w > 0 ? (size_t)w : 0;
+        }
+        return;
+    }
+    switch (def->ctype) {
+        case OPTIONS_C_BOOL:
+            snprintf (buf, len, "%s", *(const bool *)member ? "true" : "false");
+            return;
+        case OPTIONS_C_INT:
+            if (def->type == OPTIONS_ENUM)
+                snprintf (buf, len, "%s", def->choices[*(const int *)member]);
+            else
+                snprintf (buf, len, "%d", *(const int *)member);
+            return;
+        case OPTIONS_C_LONG:
+            snprintf (buf, len, "%ld", *(const long *)member);
+            return;
+        case OPTIONS_C_U64:
+            s_format_size (*(const uint64_t *)member, buf, len);
+            return;
+        case OPTIONS_C_STRING: {
+            const char *text = *(const char *const *)member;
+            snprintf (buf, len, "%s", text ? text : "");
+            return;
+        }
+        default:
+            return;
+    }
+}
+
+int
+options_diff (
+  const options_spec_t *spec,
+  const void *a,
+  const void *b,
+  void (*each) (const options_def_t *def, const char *old_text, const char *new_text, void *ctx),
+  void *ctx)
+{
+    int differ = 0;
+    char old_text[1024], new_text[1024];
+    for (size_t i = 0; i < spec->ndefs; i++) {
+        const options_def_t *def = &spec->defs[i];
+        s_format_value (def, a, old_text, sizeof old_text);
+        s_format_value (def, b, new_text, sizeof new_text);
+        if (strcmp (old_text, new_text) != 0) {
+            differ++;
+            each (def, old_text, new_text, ctx);
+        }
+    }
+    return differ;
+}
+
+void
+options_take_reloadable (const options_spec_t *spec, void *dst, void *src)
+{
+    for (size_t i = 0; i < spec->ndefs; i++) {
+        const options_def_t *def = &spec->defs[i];
+        if (!(def->flags & OPTIONS_RELOADABLE))
+            continue;
+        /* Swapped, not copied: a list's items array then has one owner. */
+        char tmp[sizeof (options_list_t)];
+        size_t size = s_takes_list (def)             ? sizeof (options_list_t)
+                      : def->ctype == OPTIONS_C_BOOL ? sizeof (bool)
+                      : def->ctype == OPTIONS_C_INT  ? sizeof (int)
+                      : def->ctype == OPTIONS_C_LONG ? sizeof (long)
+                      : def->ctype == OPTIONS_C_U64  ? sizeof (uint64_t)
+                                                     : sizeof (const char *);
+        memcpy (tmp, (char *)dst + def->offset, size);
+        memcpy ((char *)dst + def->offset, (char *)src + def->offset, size);
+        memcpy ((char *)src + def->offset, tmp, size);
+    }
+    /* dst's new strings may be src's copies: they move to dst (dst keeps its old ones too,
+       a few bytes per reload, as src's swapped-out values may point into them). */
+    options_list_t *from = s_owned (spec, src), *to = s_owned (spec, dst);
+    if (from && to && from->count > 0) {
+        to->items = xrealloc (to->items, (to->count + from->count) * sizeof *to->items);
+        memcpy (to->items + to->count, from->items, from->count * sizeof *from->items);
+        to->count += from->count;
+        free (from->items);
+        from->items = NULL;
+        from->count = 0;
+    }
+}
+
 void
 options_fini (const options_spec_t *spec, void *opts)
 {
+    options_list_t *owned = s_owned (spec, opts);
+    if (owned) {
+        for (size_t i = 0; i < owned->count; i++)
+            free ((char *)owned->items[i]);
+        free (owned->items);
+        owned->items = NULL;
+        owned->count = 0;
+    }
     for (size_t i = 0; i < spec->ndefs; i++)
         if (s_takes_list (&spec->defs[i]) && spec->defs[i].ctype == OPTIONS_C_LIST) {
             options_list_t *list = s_member (&spec->defs[i], opts);

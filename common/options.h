@@ -66,13 +66,15 @@ typedef enum {
 
 /* Row flags. */
 enum {
-    OPTIONS_REQUIRED = 1u << 0,   /* must be given */
-    OPTIONS_REPEATABLE = 1u << 1, /* each value is checked by type and appended to an
-                                     options_list_t member, in the order given; max (if
-                                     not 0) bounds how many */
-    OPTIONS_RELOADABLE = 1u << 2, /* may change on SIGHUP without a restart (issue 11) */
-    OPTIONS_CLI_ONLY = 1u << 3,   /* a command-line flag only, never a config-file key */
-    OPTIONS_EMPTY_OK = 1u << 4,   /* OPTIONS_STRING: the empty text is a value */
+    OPTIONS_REQUIRED = 1u << 0,    /* must be given */
+    OPTIONS_REPEATABLE = 1u << 1,  /* each value is checked by type and appended to an
+                                      options_list_t member, in the order given; max (if
+                                      not 0) bounds how many */
+    OPTIONS_RELOADABLE = 1u << 2,  /* may change on SIGHUP without a restart (issue 11) */
+    OPTIONS_CLI_ONLY = 1u << 3,    /* a command-line flag only, never a config-file key */
+    OPTIONS_EMPTY_OK = 1u << 4,    /* OPTIONS_STRING: the empty text is a value */
+    OPTIONS_CONFIG_PATH = 1u << 5, /* OPTIONS_STRING, with OPTIONS_CLI_ONLY: the config file
+                                      to read (spec.config_load) before the command line */
 };
 
 /* A repeatable option's values. items is owned by the options struct (options_fini frees
@@ -103,8 +105,18 @@ typedef struct {
                                    a subcommand accepts) and name them (options_name) */
 } options_def_t;
 
+typedef struct options_spec options_spec_t;
+
+/* Reads the config file at path into opts, between the defaults and the command line (the
+   command line wins). Returns 0, or -1 with one line printed on err naming the file, the
+   line and the key. common/config_file.h's config_file_load is one. */
+typedef int (*options_config_load_t) (const options_spec_t *spec,
+                                      void *opts,
+                                      const char *path,
+                                      FILE *err);
+
 /* A program's options. */
-typedef struct {
+struct options_spec {
     const char *program;           /* "parley-agent": starts every message; --version prints it */
     const char *usage;             /* the synopsis after "Usage: " (may span lines) */
     const char *about;             /* what the program does: the first paragraph of --help */
@@ -119,7 +131,13 @@ typedef struct {
     size_t size;     /* sizeof the options struct */
     size_t given_at; /* OPTIONS_GIVEN_AT (type, member): an unsigned member that
                         collects the bits of the options given; 0: none */
-} options_spec_t;
+    /* A config file (issue 11): read by config_load when the OPTIONS_CONFIG_PATH row names
+       one, else config_default if that file exists; NULL config_load: none. */
+    options_config_load_t config_load;
+    const char *config_default;
+    size_t owned_at; /* OPTIONS_OWNED_AT (type, member): an options_list_t member holding the
+                        copies options_keep makes (a config file's values); 0: none */
+};
 
 #define OPTIONS_MAX_DEFS 48
 
@@ -144,6 +162,29 @@ typedef struct {
    none); does not compile for a member of another type. */
 #define OPTIONS_GIVEN_AT(stype, member)                                                            \
     _Generic(((stype *)0)->member, unsigned : offsetof (stype, member) + 1)
+
+/* options_spec_t.owned_at for an options_list_t member of stype (offset + 1). */
+#define OPTIONS_OWNED_AT(stype, member)                                                            \
+    _Generic(((stype *)0)->member, options_list_t : offsetof (stype, member) + 1)
+
+/* The --config FILE and --check-config rows of a daemon, into a const char * and a bool
+   member; what is the program's config file ("agent.conf"), for the help text. */
+#define OPTIONS_CONFIG_ROWS(stype, path_member, check_member, what)                                \
+    { .name = "config",                                                                            \
+      .arg = "FILE",                                                                               \
+      .type = OPTIONS_STRING,                                                                      \
+      OPTIONS_AT (stype, path_member),                                                             \
+      .flags = OPTIONS_CLI_ONLY | OPTIONS_CONFIG_PATH | OPTIONS_EMPTY_OK,                          \
+      .help = "read the options from the INI file FILE (\"key = value\" lines, keys are the long " \
+              "option names; the command line wins) instead of " what " in the configuration "     \
+              "directory (read when it exists); \"\": none" },                                     \
+    {                                                                                              \
+        .name = "check-config", .type = OPTIONS_FLAG, OPTIONS_AT (stype, check_member),            \
+        .flags = OPTIONS_CLI_ONLY,                                                                 \
+        .help = "check the config file and the command line (every option and the rules that "     \
+                "join them), print \"configuration ok\" and exit 0, or the first problem and "     \
+                "exit 2"                                                                           \
+    }
 
 /* A numeric constant as a row's default text, so that the number is written once:
    .def = OPTIONS_TEXT (AGENT_BATCH_DEFAULT). The constant must be a plain literal (1000,
@@ -195,6 +236,25 @@ int options_set (const options_spec_t *spec,
                  const char *text,
                  char *why,
                  size_t whylen) PARLEY_MUST_CHECK;
+
+/* A copy of text that lives as long as opts (until options_fini), for a value options_set
+   borrows; needs spec->owned_at (without it, aborts: a programmer's error). */
+const char *options_keep (const options_spec_t *spec, void *opts, const char *text);
+
+/* Calls each (def, old text, new text, ctx) for every row whose value differs between a
+   and b (two structs of spec), in table order; the texts are the values as a config file
+   would give them (a list's items joined by ", "). Returns how many rows differ. */
+int options_diff (
+  const options_spec_t *spec,
+  const void *a,
+  const void *b,
+  void (*each) (const options_def_t *def, const char *old_text, const char *new_text, void *ctx),
+  void *ctx);
+
+/* Moves the values of the OPTIONS_RELOADABLE rows from src into dst (what a SIGHUP
+   changes), and the copies src owns with them; dst's old values go to src, which the
+   caller then finishes with options_fini. */
+void options_take_reloadable (const options_spec_t *spec, void *dst, void *src);
 
 /* Prints the --help text: about, usage, operands, help_more, one entry per option (with
    its range or choices, default, required, repeatable), --help and --version, epilog. */

@@ -7,8 +7,9 @@ PARLEY_PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libpq-
                  python3-psycopg2)
 # Only the test suite needs these: Chromium renders the HTML report in test_report.py;
 # clang-format checks the house style (format.check); systemd-analyze, systemd-sysusers, man
-# and strace check the installed units, user, man pages and system call filters (tests/packaging).
-PARLEY_TEST_PACKAGES=(chromium clang-format clang libclang-rt-dev systemd man-db strace)
+# and strace check the installed units, user, man pages and system call filters (tests/packaging);
+# procps has /bin/kill, which the units' ExecReload= runs and systemd-analyze verify looks for.
+PARLEY_TEST_PACKAGES=(chromium clang-format clang libclang-rt-dev systemd man-db strace procps)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 fail() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }

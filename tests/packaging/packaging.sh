@@ -24,6 +24,9 @@ ok() { printf 'ok: %s\n' "$*"; }
 s_root_with_systemd() {
     mkdir -p "$1/usr/lib/systemd/system"
     cp -L /lib/systemd/system/*.target /lib/systemd/system/*.slice "$1/usr/lib/systemd/system/" 2>/dev/null || true
+    # ExecReload= runs /bin/kill (procps, on every Debian system): verify looks for it in the root.
+    mkdir -p "$1/bin"
+    cp -L /bin/kill "$1/bin/kill"
 }
 
 # s_check_units ROOT UNITDIR
@@ -86,11 +89,20 @@ install)
     for f in /usr/share/man/man1/parley.1 /usr/share/man/man8/parley-agent.8 \
              /usr/share/man/man8/parley-collector.8 /usr/lib/sysusers.d/parley-agent.conf \
              /usr/lib/sysusers.d/parley-collector.conf /usr/share/parley/sql/0001_core.sql \
-             /etc/parley/agent.env.example /etc/parley/collector.env.example \
+             /etc/parley/agent.conf.example /etc/parley/collector.conf.example \
              /usr/share/doc/parley/README.md /usr/share/doc/parley/OPERATIONS-systemd.md; do
         [[ -s $root$f ]] || fail "$f not installed"
     done
     ok "binaries, man pages, sysusers, SQL, examples, docs"
+    # The installed examples parse as shipped, and the units reload with SIGHUP and read them.
+    for prog in agent collector; do
+        "$root/usr/bin/parley-$prog" --config "$root/etc/parley/$prog.conf.example" --check-config \
+            >/dev/null || fail "/etc/parley/$prog.conf.example does not pass --check-config"
+        unit=$(find "$root" -name "parley-$prog.service" | head -1)
+        grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit" || fail "parley-$prog.service has no ExecReload"
+        grep -q -- "--config /etc/parley/$prog.conf" "$unit" || fail "parley-$prog.service does not read /etc/parley/$prog.conf"
+    done
+    ok "config examples pass --check-config; units read them and reload on SIGHUP"
     # The man pages come from each program's --help: an option of the table is in its page.
     grep -q 'spool\\-max\|spool\-max' "$root/usr/share/man/man8/parley-agent.8" ||
         fail "parley-agent(8) does not list --spool-max"
@@ -133,12 +145,12 @@ deb)
     ! grep -q '\blibpq5\b' <<<"$(dpkg-deb -f "$agent" Depends)" || fail "parley-agent depends on libpq5"
     contents() { dpkg-deb -c "$1" | awk '{print $6}' | sed 's|^\.||'; }
     for f in /usr/bin/parley-agent /lib/systemd/system/parley-agent.service /usr/lib/sysusers.d/parley-agent.conf \
-             /usr/share/man/man8/parley-agent.8 /etc/parley/agent.env.example; do
+             /usr/share/man/man8/parley-agent.8 /etc/parley/agent.conf.example; do
         contents "$agent" | grep -qx "$f" || fail "parley-agent lacks $f"
     done
     for f in /usr/bin/parley-collector /usr/bin/parley /lib/systemd/system/parley-collector.service \
              /usr/lib/sysusers.d/parley-collector.conf /usr/share/man/man8/parley-collector.8 \
-             /usr/share/man/man1/parley.1 /usr/share/parley/sql/0001_core.sql /etc/parley/collector.env.example; do
+             /usr/share/man/man1/parley.1 /usr/share/parley/sql/0001_core.sql /etc/parley/collector.conf.example; do
         contents "$collector" | grep -qx "$f" || fail "parley-collector lacks $f"
     done
     ok "package contents"
