@@ -84,6 +84,8 @@ main (int argc, char **argv)
     agent_options_t opts;
     options_result_t parsed = agent_options_parse (&opts, argc, argv, stdout, stderr);
     if (parsed != OPTIONS_RUN) {
+        if (parsed == OPTIONS_DONE && subcommand_help_asked (argc, reload.argv))
+            subcommand_print_help (s_subcommands, stdout);
         free (reload.argv);
         return options_exit_code (parsed);
     }

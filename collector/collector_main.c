@@ -112,6 +112,8 @@ main (int argc, char **argv)
     collector_options_t opts;
     options_result_t parsed = collector_options_parse (&opts, argc, argv, stdout, stderr);
     if (parsed != OPTIONS_RUN) {
+        if (parsed == OPTIONS_DONE && subcommand_help_asked (argc, argv_copy))
+            subcommand_print_help (s_subcommands, stdout);
         free (argv_copy);
         return options_exit_code (parsed);
     }
