@@ -11,6 +11,7 @@
 #include "agent_check.h"
 #include "agent_options.h"
 #include "csv_mapping.h"
+#include "curve_cert.h"
 #include "log.h"
 #include "subcommand.h"
 #include "webhook.h"
@@ -18,6 +19,15 @@
 #include "service_notify.h"
 
 static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_reload = 0;
+
+/* SIGHUP: a hub re-reads its --relay-authorized-keys at the relay's next turn. */
+static void
+s_on_hup (int signum)
+{
+    (void)signum;
+    s_reload = 1;
+}
 
 static void
 s_on_signal (int signum)
@@ -37,11 +47,22 @@ s_install_signals (void)
     sigemptyset (&sa.sa_mask);
     sigaction (SIGTERM, &sa, NULL);
     sigaction (SIGINT, &sa, NULL);
+    sa.sa_handler = s_on_hup;
+    sigaction (SIGHUP, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
 }
 
 /* `parley-agent NAME …`: the commands beside the daemon (common/subcommand.h). */
+static int
+s_keygen (int argc, char **argv)
+{
+    return curve_cert_keygen_main ("parley-agent", true, argc, argv);
+}
+
 static const subcommand_t s_subcommands[] = {
+    { "keygen",
+      s_keygen,
+      "write a CurveZMQ certificate pair: keygen --associations ID,ID | --region CODE BASE" },
     { NULL, NULL, NULL },
 };
 
@@ -100,7 +121,14 @@ main (int argc, char **argv)
     /* A regional hub: the relay joins the agent's loop and feeds its intake. */
     relay_t *relay = NULL;
     if (opts.relay_bind.count > 0) {
-        relay = relay_new (opts.relay_bind.items, opts.relay_bind.count, agent_intake (agent));
+        wire_server_options_t so = { .endpoints = opts.relay_bind.items,
+                                     .count = opts.relay_bind.count,
+                                     .insecure = opts.insecure,
+                                     .curve_secret = opts.relay_curve_secret,
+                                     .authorized_keys = opts.relay_authorized_keys };
+        relay = relay_new (&so, agent_intake (agent));
+        if (relay)
+            relay_watch_reload (relay, &s_reload);
         agent_producer_t producer = relay ? relay_producer (relay) : (agent_producer_t){ 0 };
         if (!relay || agent_add_producer (agent, &producer) != 0) {
             fprintf (stderr, "parley-agent: could not start the relay (see the log above)\n");

@@ -46,6 +46,7 @@ struct collector {
     s_group_t groups[2];
     s_group_t *current, *next;
     const volatile sig_atomic_t *stop;
+    volatile sig_atomic_t *reload; /* SIGHUP: re-read the authorised keys (or NULL) */
     backoff_t write_backoff;
     bool db_down;     /* the last write could not be done: refusing batches */
     int64_t retry_at; /* while db_down: when the next batch may try again */
@@ -79,7 +80,8 @@ collector_new (const collector_options_t *opts)
 {
     collector_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
-    wire_server_options_t so = { opts->bind.items, opts->bind.count, "receiver" };
+    wire_server_options_t so = { opts->bind.items, opts->bind.count,   "receiver",
+                                 opts->insecure,   opts->curve_secret, opts->authorized_keys };
     self->server = wire_server_new (&so);
     if (!self->server) {
         free (self);
@@ -125,6 +127,8 @@ s_group_add (s_group_t *group, wire_server_batch_t *batch)
         memset (&items[e], 0, sizeof items[e]);
         items[e].line = (const char *)zframe_data (batch->events[e]);
         items[e].len = zframe_size (batch->events[e]);
+        items[e].scope = batch->scope;
+        items[e].key = batch->key;
     }
     store_stage (items, batch->count, &group->rows, event_now_us ());
     group->events += batch->count;
@@ -406,6 +410,12 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     self->stop = stop;
     while (!*stop) {
         service_notify_turn (); /* READY=1 at the first turn, then the watchdog */
+        if (self->reload && *self->reload) {
+            *self->reload = 0;
+            if (wire_server_reload_keys (self->server) != 0) {
+                /* logged; the keys loaded before stay in force */
+            }
+        }
         wire_server_batch_t *batch;
         if (self->next->events == 0) {
             batch = wire_server_recv (self->server, 200);
@@ -428,6 +438,12 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     s_totals_line (self);
     log_info ("collector", "stopped", "exit_status=%d", 0);
     return 0;
+}
+
+void
+collector_watch_reload (collector_t *self, volatile sig_atomic_t *flag)
+{
+    self->reload = flag;
 }
 
 int

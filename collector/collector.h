@@ -33,4 +33,8 @@ int collector_run (collector_t *self, const volatile sig_atomic_t *stop);
 /* --migrate-only: one connection, migrations and seed, no socket. Returns the exit status. */
 int collector_migrate_only (const collector_options_t *opts);
 
+/* The flag a SIGHUP handler sets: once per loop turn the collector clears it and re-reads
+   its authorised keys (wire_server_reload_keys). flag must outlive the collector. */
+void collector_watch_reload (collector_t *self, volatile sig_atomic_t *flag);
+
 #endif

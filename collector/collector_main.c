@@ -7,11 +7,21 @@
 
 #include "collector.h"
 #include "collector_options.h"
+#include "curve_cert.h"
 #include "log.h"
 #include "subcommand.h"
 #include "service_notify.h"
 
 static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_reload = 0;
+
+/* SIGHUP: the authorised keys are re-read at the loop's next turn. */
+static void
+s_on_hup (int signum)
+{
+    (void)signum;
+    s_reload = 1;
+}
 
 /* The stop budget: SIGTERM must end the process within 5 s. A clean stop takes well under
    a second; if something blocks longer (a database that stopped answering mid-query, with
@@ -48,6 +58,7 @@ s_serve (const collector_options_t *opts)
     collector_t *collector = collector_new (opts);
     if (!collector)
         return 1;
+    collector_watch_reload (collector, &s_reload);
     int rc = collector_run (collector, &s_stop);
     service_notify_stopping ();
     collector_destroy (&collector);
@@ -56,7 +67,14 @@ s_serve (const collector_options_t *opts)
 }
 
 /* `parley-collector NAME …`: the commands beside the daemon (common/subcommand.h). */
+static int
+s_keygen (int argc, char **argv)
+{
+    return curve_cert_keygen_main ("parley-collector", false, argc, argv);
+}
+
 static const subcommand_t s_subcommands[] = {
+    { "keygen", s_keygen, "write a CurveZMQ certificate pair: keygen BASE" },
     { NULL, NULL, NULL },
 };
 
@@ -83,6 +101,8 @@ main (int argc, char **argv)
     /* No SA_RESTART: a signal must interrupt the poll the loop is waiting in. */
     sigaction (SIGTERM, &sa, NULL);
     sigaction (SIGINT, &sa, NULL);
+    sa.sa_handler = s_on_hup;
+    sigaction (SIGHUP, &sa, NULL);
     sa.sa_handler = s_on_alarm;
     sigaction (SIGALRM, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);

@@ -15,12 +15,15 @@
 #define COLLECTOR_MAX_EVENTS_DEF 10000
 
 typedef struct {
-    const char *db;       /* --db; NULL: the libpq environment */
-    options_list_t bind;  /* --bind, repeatable, in the order given */
-    int log_level;        /* --log-level: a log_level_t */
-    int max_events;       /* --max-events: events per transaction */
-    int stats_interval_s; /* --stats-interval: seconds between progress lines */
-    bool migrate_only;    /* --migrate-only */
+    const char *db;              /* --db; NULL: the libpq environment */
+    options_list_t bind;         /* --bind, repeatable, in the order given */
+    int log_level;               /* --log-level: a log_level_t */
+    int max_events;              /* --max-events: events per transaction */
+    int stats_interval_s;        /* --stats-interval: seconds between progress lines */
+    bool migrate_only;           /* --migrate-only */
+    const char *curve_secret;    /* --curve-secret FILE: the collector's NAME.cert_secret */
+    const char *authorized_keys; /* --authorized-keys DIR: the agents' public certs */
+    bool insecure;               /* --insecure: plaintext, loopback endpoints only */
 } collector_options_t;
 
 /* The table, for --help and for the config-file loader. */
