@@ -553,7 +553,7 @@ s_monitor (sender_t *self)
                       sender_endpoint (self),
                       self->count);
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
-                   event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+                   (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && self->cert)) {
             /* libzmq does not reconnect after this, and sends would wait forever: the
                socket is rebuilt, after a backoff, like a dropped one. */
             int64_t wait = backoff_next (&self->refused_backoff);
@@ -694,6 +694,8 @@ sender_process (sender_t *self)
             return;
     }
     s_monitor (self);
+    if (!self->dealer)
+        return; /* refused: waiting before the next socket */
     s_receive (self);
     int64_t now = zclock_mono ();
     if (now - self->last_heard >= self->opts.dead_ms) {

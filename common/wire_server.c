@@ -325,7 +325,10 @@ wire_server_new (const wire_server_options_t *opts)
         wire_server_destroy (&self, 0);
         return NULL;
     }
-    zsock_set_maxmsgsize (self->router, WIRE_FRAME_MAX);
+    /* libzmq checks the size on the wire, where a CURVE frame carries its box's overhead
+       (WIRE_SERVER_CURVE_OVERHEAD): a frame of WIRE_FRAME_MAX must still pass. */
+    zsock_set_maxmsgsize (self->router,
+                          WIRE_FRAME_MAX + (self->curve ? WIRE_SERVER_CURVE_OVERHEAD : 0));
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_rcvhwm (self->router, WIRE_SERVER_RCVHWM);
     zsock_set_sndhwm (self->router, WIRE_SERVER_SNDHWM);

@@ -50,6 +50,9 @@
 #include "curve_cert.h"
 
 #define WIRE_SERVER_RCVHWM 64
+/* What CURVE adds to each frame on the wire (ZMTP 3 MESSAGE command: name 8, nonce 8,
+   flags 1, MAC 16), allowed on top of WIRE_FRAME_MAX: the bound stays exactly 64 KiB. */
+#define WIRE_SERVER_CURVE_OVERHEAD 33
 /* Replies queued per peer before more to it are dropped (a peer that does not read): with
    at most 5000 outcomes a reply, this bounds what one peer's replies hold here. */
 #define WIRE_SERVER_SNDHWM 256
