@@ -242,10 +242,15 @@ static int
 s_pollitems (void *arg, zmq_pollitem_t *items, int max)
 {
     relay_t *self = arg;
-    if (max < 1 || self->pending_events >= RELAY_PENDING_MAX)
+    if (max < 2)
         return 0;
-    items[0] = (zmq_pollitem_t){ wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 };
-    return 1;
+    /* The monitor always (connections are logged while their descriptors are open); the
+       socket only while there is room for more batches. */
+    items[0] = (zmq_pollitem_t){ wire_server_monitor_socket (self->server), 0, ZMQ_POLLIN, 0 };
+    if (self->pending_events >= RELAY_PENDING_MAX)
+        return 1;
+    items[1] = (zmq_pollitem_t){ wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 };
+    return 2;
 }
 
 static int
@@ -268,7 +273,9 @@ s_process (void *arg, zmq_pollitem_t *items, int n, int64_t now)
         }
     }
     s_answer_durable (self);
-    if (n >= 1 && (items[0].revents & ZMQ_POLLIN)) {
+    if (n >= 1 && (items[0].revents & ZMQ_POLLIN))
+        wire_server_log_connections (self->server);
+    if (n >= 2 && (items[1].revents & ZMQ_POLLIN)) {
         for (int k = 0; k < RELAY_READ_BUDGET && self->pending_events < RELAY_PENDING_MAX; k++) {
             if (k > 0 && zclock_mono () - now >= RELAY_READ_MS)
                 break;

@@ -23,11 +23,12 @@ struct wire_server {
     /* CURVE (not insecure): */
     bool curve;
     char *keys_dir;
-    zactor_t *auth;   /* zauth, started before the bind */
-    zhash_t *keys;    /* public key (Z85) -> s_key_t, as loaded from keys_dir */
-    zsock_t *monitor; /* PAIR receiving the ROUTER's connection events */
-    zhash_t *peers;   /* routing ids (hex) seen: the first request of each is logged */
-    zhash_t *fds;     /* accepted fd (decimal) -> peer address, for the disconnect line */
+    zactor_t *auth;         /* zauth, started before the bind */
+    zhash_t *keys;          /* public key (Z85) -> s_key_t, as loaded from keys_dir */
+    zsock_t *monitor;       /* PAIR receiving the ROUTER's connection events */
+    zhash_t *peers;         /* routing ids (hex) seen: the first request of each is logged */
+    zhash_t *fds;           /* accepted fd (decimal) -> peer address, for the disconnect line */
+    int64_t lazy_reload_ms; /* the last reload for a key not in the table */
 };
 
 /* An authorised key: its scope's metadata, and the file it came from (for logs). */
@@ -396,6 +397,18 @@ wire_server_endpoint (wire_server_t *self, size_t index)
     return index < self->endpoint_count ? self->endpoints[index] : NULL;
 }
 
+void
+wire_server_log_connections (wire_server_t *self)
+{
+    s_monitor (self);
+}
+
+void *
+wire_server_monitor_socket (wire_server_t *self)
+{
+    return self->monitor ? zsock_resolve (self->monitor) : NULL;
+}
+
 void *
 wire_server_socket (wire_server_t *self)
 {
@@ -500,6 +513,14 @@ s_handle (wire_server_t *self, zmsg_t *msg)
     if (self->curve) {
         key = zframe_meta (zmsg_first (msg), "User-Id");
         entry = key && *key ? zhash_lookup (self->keys, key) : NULL;
+        /* zauth's store rescans the folder by itself when it changes, so a key added there
+           passes the handshake before any SIGHUP: read the folder again (at most once a
+           second) rather than drop what zauth admitted. */
+        if (!entry && key && *key && zclock_mono () - self->lazy_reload_ms >= 1000) {
+            self->lazy_reload_ms = zclock_mono ();
+            if (wire_server_reload_keys (self) == 0)
+                entry = zhash_lookup (self->keys, key);
+        }
         if (!entry) {
             self->stats.unauthorised++;
             log_warn (self->comp,
@@ -580,10 +601,17 @@ wire_server_recv (wire_server_t *self, int timeout_ms)
     s_monitor (self);
     for (int budget = WIRE_SERVER_RECV_BUDGET; budget > 0; budget--) {
         int64_t left = deadline - zclock_mono ();
-        zmq_pollitem_t item = { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 };
-        int rc = zmq_poll (&item, 1, left > 0 ? (long)left : 0);
+        /* The monitor too, so that a connection is logged while its descriptor is open
+           (getpeername names the peer). */
+        zmq_pollitem_t items[2] = { { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 },
+                                    { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 } };
+        int rc = zmq_poll (items, 2, left > 0 ? (long)left : 0);
         if (rc <= 0)
             return NULL; /* timed out, or a signal (EINTR): the caller looks at its flags */
+        if (items[1].revents & ZMQ_POLLIN)
+            s_monitor (self);
+        if (!(items[0].revents & ZMQ_POLLIN))
+            continue;
         zmsg_t *msg = zmsg_recv (self->router);
         if (!msg)
             return NULL;

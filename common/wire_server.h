@@ -129,6 +129,12 @@ wire_server_batch_t *wire_server_recv (wire_server_t *self, int timeout_ms);
    wire_server_recv with timeout 0 reads what came). Borrowed. */
 void *wire_server_socket (wire_server_t *self);
 
+/* The monitor's socket (connection events), for a caller that polls the ROUTER itself:
+   when it is readable, wire_server_log_connections logs what it holds (wire_server_recv
+   does so too). Borrowed. */
+void *wire_server_monitor_socket (wire_server_t *self);
+void wire_server_log_connections (wire_server_t *self);
+
 /* Sends reply (OUTCOMES, without the routing id) to the batch's peer; takes the reply,
    not the batch. Returns 0, or -1 when the peer cannot be reached (it disconnected: it
    will resend, and de-duplication absorbs that): logged at debug, nothing else to do. */

@@ -322,7 +322,7 @@ def test_insecure_is_refused_off_loopback_and_warned_on_it(h):
 
 def test_keygen_refuses_to_overwrite_and_writes_the_secret_0600(h):
     base = h.path("kg", "agent")
-    os.makedirs(os.path.dirname(base))
+    os.makedirs(os.path.dirname(base), exist_ok=True)
     argv = [h.agent, "keygen", "--associations", "A1,B2", base]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
     if out.returncode != 0:
