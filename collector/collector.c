@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "backoff.h"
@@ -75,13 +76,48 @@ s_on_connect (PGconn *conn, void *arg)
     return 0;
 }
 
+/* The connection ceiling: --max-connections, or the descriptor limit (soft raised to hard
+   first: systemd's default soft limit is 1024) less a margin for the database, the log and
+   libzmq's own descriptors, so that the limit is the collector's, logged, and never the
+   kernel's (at EMFILE libzmq retries accept in a loop and serves no one). */
+#define S_FD_MARGIN 128
+static size_t
+s_max_connections (const collector_options_t *opts)
+{
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = was;
+    }
+    size_t fds = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                   ? (size_t)rl.rlim_cur
+                   : 1048576;
+    size_t room = fds > 2 * S_FD_MARGIN ? fds - S_FD_MARGIN : fds / 2;
+    size_t max = opts->max_connections > 0 ? (size_t)opts->max_connections : room;
+    if (max > room)
+        log_warn ("collector",
+                  "--max-connections is above what the descriptor limit allows",
+                  "max_connections=%zu fd_limit=%zu",
+                  max,
+                  fds);
+    log_info ("collector", "connection limit", "max_connections=%zu fd_limit=%zu", max, fds);
+    return max;
+}
+
 collector_t *
 collector_new (const collector_options_t *opts)
 {
     collector_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
-    wire_server_options_t so = { opts->bind.items, opts->bind.count,   "receiver",
-                                 opts->insecure,   opts->curve_secret, opts->authorized_keys };
+    wire_server_options_t so = { .endpoints = opts->bind.items,
+                                 .count = opts->bind.count,
+                                 .comp = "receiver",
+                                 .insecure = opts->insecure,
+                                 .curve_secret = opts->curve_secret,
+                                 .authorized_keys = opts->authorized_keys,
+                                 .max_connections = s_max_connections (opts) };
     self->server = wire_server_new (&so);
     if (!self->server) {
         free (self);

@@ -34,6 +34,11 @@ static const options_def_t s_defs[] = {
     { .name = "insecure", .type = OPTIONS_FLAG, S_AT (insecure), .flags = OPTIONS_CLI_ONLY,
       .help = "no CURVE: plaintext, and anyone who reaches the endpoint may send events for "
               "any association; refused unless every --bind is loopback or ipc://" },
+    { .name = "max-connections", .arg = "N", .type = OPTIONS_INT, S_AT (max_connections),
+      .min = 0, .max = 10000000, .def = "0",
+      .help = "agent connections open at once; one beyond is closed at once (logged once) "
+              "while the connected agents are served; 0: the file descriptor limit (raised to "
+              "its hard limit at start) less 128 for the database and files" },
     { .name = "migrate-only", .type = OPTIONS_FLAG, S_AT (migrate_only),
       .flags = OPTIONS_CLI_ONLY, .help = "bring the database schema up to date, then exit" },
 };

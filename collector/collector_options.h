@@ -24,6 +24,7 @@ typedef struct {
     const char *curve_secret;    /* --curve-secret FILE: the collector's NAME.cert_secret */
     const char *authorized_keys; /* --authorized-keys DIR: the agents' public certs */
     bool insecure;               /* --insecure: plaintext, loopback endpoints only */
+    int max_connections;         /* --max-connections; 0: the file descriptor limit less a margin */
 } collector_options_t;
 
 /* The table, for --help and for the config-file loader. */

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ struct wire_server {
     zhash_t *peers;         /* routing ids (hex) seen: the first request of each is logged */
     zhash_t *fds;           /* accepted fd (decimal) -> peer address, for the disconnect line */
     int64_t lazy_reload_ms; /* the last reload for a key not in the table */
+    size_t max_connections;
+    bool at_limit; /* said once per episode */
 };
 
 /* An authorised key: its scope's metadata, and the file it came from (for logs). */
@@ -217,6 +220,50 @@ s_fd_peer (int fd, char *out, size_t cap)
     snprintf (out, cap, "%s:%d", host, port);
 }
 
+/* The local port of fd, or -1. */
+static int
+s_local_port (int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname (fd, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs (((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs (((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
+/* A connection beyond max_connections: shut down at once, so that its descriptor is
+   released and those of the connected agents (and the database's) never run out; libzmq
+   then sees it end. The descriptor is libzmq's and might have been closed and reused
+   since the event: it is touched only if it is still a TCP connection to one of our bound
+   ports. */
+static void
+s_close_over_limit (wire_server_t *self, int fd)
+{
+    int port = s_local_port (fd);
+    bool ours = false;
+    for (size_t i = 0; i < self->endpoint_count && !ours && port > 0; i++) {
+        const char *colon = strrchr (self->endpoints[i], ':');
+        ours = colon && strncmp (self->endpoints[i], "tcp://", 6) == 0 && atoi (colon + 1) == port;
+    }
+    if (!ours)
+        return;
+    self->stats.over_limit++;
+    if (!self->at_limit) {
+        self->at_limit = true;
+        log_warn (self->comp,
+                  "connection limit reached, closing new connections",
+                  "max_connections=%zu",
+                  self->max_connections);
+    }
+    if (shutdown (fd, SHUT_RDWR) != 0) {
+        /* already gone: nothing to release */
+    }
+}
+
 /* Logs the connection events waiting on the monitor. */
 static void
 s_monitor (wire_server_t *self)
@@ -236,7 +283,10 @@ s_monitor (wire_server_t *self)
         }
         char fdkey[16], peer[INET6_ADDRSTRLEN + 8];
         snprintf (fdkey, sizeof fdkey, "%u", value);
-        if (event == ZMQ_EVENT_ACCEPTED) {
+        if (event == ZMQ_EVENT_ACCEPTED && self->max_connections &&
+            zhash_size (self->fds) >= self->max_connections) {
+            s_close_over_limit (self, (int)value);
+        } else if (event == ZMQ_EVENT_ACCEPTED) {
             s_fd_peer ((int)value, peer, sizeof peer);
             if (zhash_size (self->fds) < 100000) {
                 zhash_update (self->fds, fdkey, xstrdup (peer));
@@ -245,8 +295,20 @@ s_monitor (wire_server_t *self)
             log_info (self->comp, "connection accepted", "peer=%s fd=%u", peer, value);
         } else if (event == ZMQ_EVENT_DISCONNECTED) {
             const char *was = zhash_lookup (self->fds, fdkey);
-            log_info (self->comp, "connection closed", "peer=%s fd=%u", was ? was : "?", value);
+            if (was)
+                log_info (self->comp, "connection closed", "peer=%s fd=%u", was, value);
+            else
+                log_debug (self->comp, "connection closed", "peer=? fd=%u", value);
             zhash_delete (self->fds, fdkey);
+            if (self->at_limit && zhash_size (self->fds) < self->max_connections) {
+                self->at_limit = false;
+                log_info (self->comp,
+                          "below the connection limit again, accepting connections",
+                          "connections=%zu max_connections=%zu closed_over_limit=%" PRIu64,
+                          zhash_size (self->fds),
+                          self->max_connections,
+                          self->stats.over_limit);
+            }
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             log_debug (self->comp, "handshake succeeded", NULL);
         } else if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
@@ -310,6 +372,7 @@ wire_server_new (const wire_server_options_t *opts)
         return NULL;
     }
     self->order = wire_order_new ();
+    self->max_connections = opts->max_connections;
     self->peers = zhash_new ();
     self->fds = zhash_new ();
     if (opts->insecure)

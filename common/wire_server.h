@@ -77,6 +77,8 @@ typedef struct {
     bool insecure;               /* plaintext, no identity: every batch has key "" and scope NULL */
     const char *curve_secret;    /* the server's NAME.cert_secret (unless insecure) */
     const char *authorized_keys; /* folder of the agents' public certs (unless insecure) */
+    size_t max_connections;      /* connections open at once; one beyond is closed at once (the
+                                    monitor's ACCEPTED), logged once per episode; 0: no limit */
 } wire_server_options_t;
 
 /* Whether an endpoint stays on this host (tcp:// to a loopback address or localhost,
@@ -154,6 +156,7 @@ typedef struct {
     uint64_t dropped;      /* replies to peers whose queue was full (they do not read) */
     uint64_t unauthorised; /* messages from keys removed since their handshake */
     uint64_t handshakes_failed;
+    uint64_t over_limit; /* connections closed at once: max_connections were open */
 } wire_server_stats_t;
 
 const wire_server_stats_t *wire_server_stats (wire_server_t *self);
