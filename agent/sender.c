@@ -570,14 +570,19 @@ s_monitor (sender_t *self)
             self->connected = false;
             s_mark_all_unsent (self);
             dropped = true;
+        } else if (event == ZMQ_EVENT_DISCONNECTED && !self->connected) {
+            /* Closed before the handshake (a collector at its connection limit closes new
+               connections at once): nothing of ours went on it, so the socket is kept and
+               libzmq reconnects with its own backoff. Rebuilding it here would make and
+               drop sockets as fast as the collector closes them, until we ran out of
+               descriptors. */
         } else if (event == ZMQ_EVENT_DISCONNECTED) {
             /* Whatever was on that connection is lost with it (or was answered into it). */
-            if (self->connected)
-                log_warn ("sender",
-                          "connection to collector lost, will resend unanswered batches",
-                          "endpoint=\"%s\" batches=%zu",
-                          sender_endpoint (self),
-                          self->count);
+            log_warn ("sender",
+                      "connection to collector lost, will resend unanswered batches",
+                      "endpoint=\"%s\" batches=%zu",
+                      sender_endpoint (self),
+                      self->count);
             self->connected = false;
             s_mark_all_unsent (self);
             dropped = true;
