@@ -329,8 +329,11 @@ s_monitor (wire_server_t *self)
 static int
 s_monitor_start (wire_server_t *self)
 {
-    char ep[64];
-    snprintf (ep, sizeof ep, "inproc://parley-wire-server-%p", (void *)self);
+    /* A name of its own: a server made at the address of one just destroyed must not meet
+       the old monitor endpoint, which libzmq unbinds asynchronously. */
+    static unsigned generation;
+    char ep[96];
+    snprintf (ep, sizeof ep, "inproc://parley-wire-server-%p-%u", (void *)self, ++generation);
     if (zmq_socket_monitor (zsock_resolve (self->router),
                             ep,
                             ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
