@@ -91,7 +91,9 @@ curve_cert_load_secret (const char *path, char *err, size_t errcap)
 int
 curve_cert_public_key (const char *key_or_path, char *out, char *err, size_t errcap)
 {
-    if (strlen (key_or_path) == CURVE_CERT_KEY_LEN && !strchr (key_or_path, '/')) {
+    /* Z85 has '/' and '.' in its alphabet: 40 characters that are not a file are a key. */
+    struct stat st;
+    if (strlen (key_or_path) == CURVE_CERT_KEY_LEN && stat (key_or_path, &st) != 0) {
         uint8_t bin[32];
         if (!zmq_z85_decode (bin, key_or_path)) {
             snprintf (err, errcap, "not a Z85 key: %s", key_or_path);

@@ -32,9 +32,9 @@ int curve_cert_keygen (const char *base, const char *const *meta, size_t n, char
    result (zcert_destroy). */
 zcert_t *curve_cert_load_secret (const char *path, char *err, size_t errcap);
 
-/* A peer's public key: either 40 characters of Z85 text, or the path of a cert file (public
-   or secret) to read it from. Writes the Z85 text to out (CURVE_CERT_KEY_LEN + 1). Returns 0,
-   or -1 with the reason in err. */
+/* A peer's public key: either 40 characters of Z85 text (that name no file), or the path of
+   a cert file (public or secret) to read it from. Writes the Z85 text to out (CURVE_CERT_KEY_LEN +
+   1). Returns 0, or -1 with the reason in err. */
 int curve_cert_public_key (const char *key_or_path, char *out, char *err, size_t errcap)
   PARLEY_MUST_CHECK;
 

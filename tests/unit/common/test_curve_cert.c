@@ -114,6 +114,12 @@ test_public_key_from_z85_text_or_a_cert_file (void **state)
     assert_string_equal (got, key);
     assert_int_equal (curve_cert_public_key ("not-a-key-and-no-such-file", got, err, sizeof err),
                       -1);
+    /* Z85 keys hold '/' and '.' too (a path-looking key is still a key). */
+    const char *slashy = "Ab/cD.eF/0123456789abcdefghijklmnopqrstu";
+    uint8_t bin[32];
+    assert_non_null (zmq_z85_decode (bin, slashy));
+    assert_int_equal (curve_cert_public_key (slashy, got, err, sizeof err), 0);
+    assert_string_equal (got, slashy);
 }
 
 int
