@@ -214,14 +214,24 @@ s_value (const csv_map_t *self, const csv_row_t *row, csv_field_t f, s_cell_t *c
     int col = self->col[f];
     *cell = s_trim (row->fields[col], row->lens[col], col);
     size_t bad = utf8_invalid_offset (cell->text, cell->len);
-    if (bad < cell->len || memchr (cell->text, '\0', cell->len))
+    const char *nul = memchr (cell->text, '\0', cell->len);
+    /* A NUL byte is valid UTF-8 but no event may hold one (PostgreSQL's jsonb cannot, and
+       the event checker refuses \u0000): said as such, not as an encoding problem. */
+    if (nul && (size_t)(nul - cell->text) < bad)
+        return s_reject (self,
+                         why,
+                         col,
+                         f,
+                         "has a NUL byte (at offset %zu), which is not allowed",
+                         (size_t)(nul - cell->text));
+    if (bad < cell->len)
         return s_reject (self,
                          why,
                          col,
                          f,
                          "is not valid UTF-8 text (byte 0x%02X at offset %zu): export the file "
                          "as \"CSV UTF-8\"",
-                         (unsigned char)cell->text[bad < cell->len ? bad : 0],
+                         (unsigned char)cell->text[bad],
                          bad);
     return 0;
 }

@@ -11,6 +11,8 @@
 #include "curve_cert.h"
 #include "log.h"
 #include "mem.h"
+#include "rate_limit.h"  /* RATE_LIMIT_REASON */
+#include "wire_server.h" /* WIRE_SERVER_OUT_OF_ORDER */
 
 /* The first wait after an ERROR reply is drawn from [S_REFUSED_FIRST_MS / 2, S_REFUSED_FIRST_MS].
  */
@@ -378,10 +380,16 @@ s_remove (sender_t *self, size_t index)
 }
 
 /* A batch the collector could not take (ERROR, or outcomes that do not fit it): it goes
-   out again after the next backoff step, never dropped. */
+   out again after the next backoff step, never dropped. A batch over the collector's rate
+   limit waits the first step only (1 to 2 s), however often it was refused: the collector
+   is healthy and takes it as soon as this agent's bucket has refilled. So does a batch
+   refused only because an earlier one was: it cannot go before that one anyway
+   (s_send_waiting), which carries the real pause. */
 static void
-s_retry_later (sender_t *self, s_batch_t *b)
+s_retry_later (sender_t *self, s_batch_t *b, bool rate_limited)
 {
+    if (rate_limited)
+        backoff_reset (&b->refused_backoff);
     int64_t wait = backoff_next (&b->refused_backoff);
     b->deadline = zclock_mono () + wait;
     b->sent = true;
@@ -413,7 +421,7 @@ s_handle_outcomes (sender_t *self, zmsg_t *msg, const wire_header_t *hdr)
                    b->count,
                    hdr->body_count,
                    sender_endpoint (self));
-        s_retry_later (self, b);
+        s_retry_later (self, b, false);
         return;
     }
     /* Both messages start with version, command and seq; the events and outcomes follow. */
@@ -440,6 +448,7 @@ s_handle_outcomes (sender_t *self, zmsg_t *msg, const wire_header_t *hdr)
     if (self->handler.done)
         self->handler.done (self->handler.arg, first, last, b->count);
     self->stats.answered++;
+    self->stats.last_outcomes_ms = zclock_mono ();
     s_remove (self, index);
 }
 
@@ -475,14 +484,26 @@ s_handle_message (sender_t *self, zmsg_t *msg)
             self->stats.errors++;
             size_t index;
             s_batch_t *b = hdr.has_seq ? s_find (self, hdr.seq, &index) : NULL;
-            if (b) {
+            bool limited = strcmp (hdr.reason, RATE_LIMIT_REASON) == 0 ||
+                           strcmp (hdr.reason, WIRE_SERVER_OUT_OF_ORDER) == 0;
+            if (b && limited) {
+                /* Expected under a limit, batch after batch (and for the batches behind a
+                   refused one): not worth a warning each. Any other reason is warned. */
+                log_debug ("sender",
+                           "collector refused a batch for now, will resend",
+                           "seq=%" PRIu64 " reason=\"%s\" endpoint=\"%s\"",
+                           hdr.seq,
+                           hdr.reason,
+                           sender_endpoint (self));
+                s_retry_later (self, b, true);
+            } else if (b) {
                 log_warn ("sender",
                           "collector refused a batch, will resend",
                           "seq=%" PRIu64 " reason=\"%s\" endpoint=\"%s\"",
                           hdr.seq,
                           hdr.reason,
                           sender_endpoint (self));
-                s_retry_later (self, b);
+                s_retry_later (self, b, false);
             } else if (strncmp (hdr.reason, "unsupported protocol version", 28) == 0) {
                 /* Not cured by resending: said at error level; the batches wait in the
                    spool and go again on the resend timeout, for a collector upgraded. */
@@ -518,7 +539,7 @@ s_receive (sender_t *self)
         zmsg_t *msg = zmsg_recv (self->dealer);
         if (!msg)
             break;
-        self->last_heard = zclock_mono ();
+        self->stats.last_reply_ms = self->last_heard = zclock_mono ();
         if (self->silent_failovers > 0) {
             log_info ("sender", "collector answering", "endpoint=\"%s\"", sender_endpoint (self));
             self->silent_failovers = 0;

@@ -9,8 +9,10 @@
 #include "collector_options.h"
 #include "curve_cert.h"
 #include "log.h"
+#include "retention.h"
 #include "subcommand.h"
 #include "service_notify.h"
+#include "verify.h"
 
 static volatile sig_atomic_t s_stop = 0;
 static volatile sig_atomic_t s_reload = 0;
@@ -75,6 +77,9 @@ s_keygen (int argc, char **argv)
 
 static const subcommand_t s_subcommands[] = {
     { "keygen", s_keygen, "write a CurveZMQ certificate pair: keygen BASE" },
+    { "verify", verify_main, "recompute every aggregate and report each difference" },
+    { "rebuild", verify_rebuild_main, "recompute state and aggregates from the events" },
+    { "retention", retention_main, "blank the notes of old conversations now (--days N)" },
     { NULL, NULL, NULL },
 };
 

@@ -39,6 +39,22 @@ static const options_def_t s_defs[] = {
       .help = "agent connections open at once; one beyond is closed at once (logged once) "
               "while the connected agents are served; 0: the file descriptor limit (raised to "
               "its hard limit at start) less 128 for the database and files" },
+    { .name = "notes-retention-days", .arg = "N", .type = OPTIONS_INT,
+      S_AT (notes_retention_days), .min = 0, .max = 36500, .def = "0",
+      .help = "blank the notes of conversations that took place more than N days ago, at "
+              "start and then daily, keeping every count (0: never)" },
+    { .name = "rate-limit", .arg = "EVENTS_PER_S", .type = OPTIONS_INT, S_AT (rate_limit),
+      .min = 0, .max = 10000000, .def = "0",
+      .help = "most events a second one agent may send on average; a batch over it is refused "
+              "with \"rate limit exceeded, resend later\" and resent, never dropped (0: no "
+              "limit)" },
+    { .name = "rate-burst", .arg = "N", .type = OPTIONS_INT, S_AT (rate_burst),
+      .min = 1, .max = 100000000, .def = "5000",
+      .help = "events an agent may send at once beyond --rate-limit (a bucket of N)" },
+    { .name = "metrics-bind", .arg = "ADDR:PORT", .type = OPTIONS_STRING, S_AT (metrics_bind),
+      .flags = OPTIONS_EMPTY_OK, .def = COLLECTOR_METRICS_BIND_DEF,
+      .help = "serve /metrics, /healthz and /readyz on ADDR:PORT (\"\" or off: not at all; "
+              "the default, when its port is taken, is logged and skipped)" },
     { .name = "migrate-only", .type = OPTIONS_FLAG, S_AT (migrate_only),
       .flags = OPTIONS_CLI_ONLY, .help = "bring the database schema up to date, then exit" },
 };

@@ -13,6 +13,7 @@
 
 #define COLLECTOR_BIND_MAX 16
 #define COLLECTOR_MAX_EVENTS_DEF 10000
+#define COLLECTOR_METRICS_BIND_DEF "127.0.0.1:9570" /* --metrics-bind */
 
 typedef struct {
     const char *db;              /* --db; NULL: the libpq environment */
@@ -21,6 +22,10 @@ typedef struct {
     int max_events;              /* --max-events: events per transaction */
     int stats_interval_s;        /* --stats-interval: seconds between progress lines */
     bool migrate_only;           /* --migrate-only */
+    int notes_retention_days;    /* --notes-retention-days: 0 off (collector/retention.h) */
+    int rate_limit;              /* --rate-limit: events/s per agent, 0 off (common/rate_limit.h) */
+    int rate_burst;              /* --rate-burst: events an agent may send at once */
+    const char *metrics_bind;    /* --metrics-bind ADDR:PORT; "" or "off": none */
     const char *curve_secret;    /* --curve-secret FILE: the collector's NAME.cert_secret */
     const char *authorized_keys; /* --authorized-keys DIR: the agents' public certs */
     bool insecure;               /* --insecure: plaintext, loopback endpoints only */

@@ -617,15 +617,44 @@ s_load_error (const char *line, size_t len, const json_error_t *err, reject_t *w
         s_duplicate_key (err, why);
     else if (s_is_blank (line, len))
         reject_set (why, "", "line is empty");
-    else if (json_error_code (err) == json_error_null_character)
-        /* jansson's own text names its JSON_ALLOW_NUL flag, which means nothing to a feed's
-           owner. */
+    else if (json_error_code (err) == json_error_null_byte_in_key)
+        /* Values may hold \u0000 (refused afterwards, naming the field); a key cannot. */
         reject_set (why,
                     "",
-                    "line is not valid JSON: \\u0000 is not allowed in a string (at offset %d)",
+                    "line is not valid JSON: \\u0000 is not allowed in a key (at offset %d)",
                     err->position);
     else
         reject_set (why, "", "line is not valid JSON: %s (at offset %d)", err->text, err->position);
+}
+
+/* The first string anywhere in v holding a NUL character (\u0000, which jansson passes
+   only under JSON_ALLOW_NUL), with its dotted path in field ("stakeholder.name",
+   "topics[2]", "extra.a.b"). PostgreSQL's jsonb cannot hold one and C strings would cut at
+   it, so it is refused wherever it is, even in a member no rule reads. Returns true when
+   found. */
+static bool
+s_find_nul (const json_t *v, char *field, size_t cap, size_t at)
+{
+    if (json_is_string (v))
+        return memchr (json_string_value (v), '\0', json_string_length (v)) != NULL;
+    if (json_is_array (v)) {
+        for (size_t i = 0; i < json_array_size (v); i++) {
+            snprintf (field + at, cap - at, "[%zu]", i + 1);
+            if (s_find_nul (json_array_get (v, i), field, cap, strlen (field)))
+                return true;
+        }
+    } else if (json_is_object (v)) {
+        const char *key;
+        const json_t *m;
+        json_object_foreach ((json_t *)v, key, m)
+        {
+            snprintf (field + at, cap - at, "%s%s", at ? "." : "", key);
+            if (s_find_nul (m, field, cap, strlen (field)))
+                return true;
+        }
+    }
+    field[at] = '\0';
+    return false;
 }
 
 /* Length, UTF-8 and JSON object: the checks that come before any field. Returns the
@@ -640,13 +669,20 @@ s_load_line (const char *line, size_t len, reject_t *why)
     json_error_t err;
     /* Duplicate keys are refused rather than "last one wins": two readers of the stored
        raw event could otherwise disagree about what it says. */
-    json_t *root = json_loadb (line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    json_t *root =
+      json_loadb (line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     if (!root) {
         s_load_error (line, len, &err, why);
         return NULL;
     }
     if (!json_is_object (root)) {
         s_type_error (why, "", "line is not a JSON object", root);
+        json_decref (root);
+        return NULL;
+    }
+    char field[REJECT_FIELD_MAX] = "";
+    if (s_find_nul (root, field, sizeof field, 0)) {
+        reject_set (why, field, "contains \\u0000 (a NUL character), which is not allowed");
         json_decref (root);
         return NULL;
     }

@@ -291,6 +291,48 @@ render_thousands (long long value)
 
 /* ---- table ------------------------------------------------------------------------- */
 
+/* Bytes of a control character at p that a terminal would act on instead of showing: C0
+   and DEL (a line break or tab would break the table's lines, ESC starts a terminal
+   command), C1 (U+0080-U+009F; U+009B is a CSI on some terminals), the line and paragraph
+   separators and the bidirectional formatting characters (U+061C, U+200E-U+200F,
+   U+202A-U+202E, U+2066-U+2069: a right-to-left override turns the rest of the line
+   around). 0 for anything else. The text is valid UTF-8 (the database's). */
+static size_t
+s_control_len (const unsigned char *p)
+{
+    if (p[0] < 0x20 || p[0] == 0x7f)
+        return 1;
+    if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+        return 2;
+    if (p[0] == 0xD8 && p[1] == 0x9C)
+        return 2;
+    if (p[0] == 0xE2 && p[1] == 0x80 &&
+        (p[2] == 0x8E || p[2] == 0x8F || (p[2] >= 0xA8 && p[2] <= 0xAE)))
+        return 3;
+    if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
+        return 3;
+    return 0;
+}
+
+/* v as a table shows it: each control character (s_control_len) becomes one space, so a
+   cell can neither break the table's lines nor drive the terminal, and keeps its width.
+   Caller owns it. CSV and JSON carry the text exactly. */
+static char *
+s_shown_text (const char *v)
+{
+    char *t = xstrdup (v), *o = t;
+    for (const unsigned char *p = (const unsigned char *)v; *p;) {
+        size_t n = s_control_len (p);
+        if (n) {
+            *o++ = ' ';
+            p += n;
+        } else
+            *o++ = (char)*p++;
+    }
+    *o = '\0';
+    return t;
+}
+
 /* The text shown in a table cell. Caller owns it. */
 static char *
 s_cell_text (const resultset_t *self, size_t row, size_t col)
@@ -309,14 +351,8 @@ s_cell_text (const resultset_t *self, size_t row, size_t col)
                 return xstrdup (v);
             return xasprintf ("%.2f", d);
         }
-        default: {
-            /* A line break or tab inside a name would break the table's lines: show a space. */
-            char *t = xstrdup (v);
-            for (char *p = t; *p; p++)
-                if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                    *p = ' ';
-            return t;
-        }
+        default:
+            return s_shown_text (v);
     }
 }
 

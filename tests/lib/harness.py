@@ -618,8 +618,8 @@ class Harness:
         of its own (see the comment at read_cert)."""
         argv = list(argv)
         idx = next((i for i, a in enumerate(argv) if a in (self.collector, self.agent)), None)
-        if idx is None or idx + 1 >= len(argv) or argv[idx + 1] == "keygen":
-            return argv
+        if idx is None or idx + 1 >= len(argv) or not argv[idx + 1].startswith("-"):
+            return argv  # a subcommand (keygen, verify, retention …) takes no keys
         rest = argv[idx + 1:]
         add = []
         if argv[idx] == self.collector:

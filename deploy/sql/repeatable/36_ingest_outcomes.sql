@@ -5,6 +5,8 @@
 -- Accepted: what step 1 stored. Any other occurrence (an event_id stored before, or seen
 -- earlier in the batch) is a duplicate when its content (every normalised field, not the
 -- raw text) equals the stored event's, else rejected as a conflict: the first one stays.
+-- The notes of an event blanked by notes retention (50_retention.sql) are not compared: a
+-- resend of its original line is a duplicate, and its notes are not stored again.
 CREATE OR REPLACE FUNCTION parley.ingest_outcomes ()
 RETURNS TABLE (ord integer, outcome text, reason text)
 LANGUAGE plpgsql AS $fn$
@@ -27,7 +29,8 @@ BEGIN
                  IS NOT DISTINCT FROM
                  (e.type, e.reported_at, e.occurred_on, e.association_id, e.association_name,
                   e.constituency_code, e.stakeholder_role, e.stakeholder_name, e.party, e.format,
-                  e.stance, e.topics, e.follow_up, e.notes) AS same) cmp
+                  e.stance, e.topics, e.follow_up,
+                  CASE WHEN e.notes_blanked_at IS NULL THEN e.notes ELSE i.notes END) AS same) cmp
      WHERE NOT EXISTS (SELECT 1 FROM pg_temp.parley_accepted a WHERE a.ord = i.ord);
 END
 $fn$;

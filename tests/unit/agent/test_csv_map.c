@@ -94,14 +94,14 @@ s_mapping (const char *text)
     return m;
 }
 
-/* Maps every data row of csv through mapping. */
+/* Maps every data row of csv (len bytes, which may hold NUL bytes) through mapping. */
 static void
-s_map (const char *mapping_text, const char *csv, s_result_t *out)
+s_map_n (const char *mapping_text, const char *csv, size_t len, s_result_t *out)
 {
     memset (out, 0, sizeof *out);
     csv_mapping_t *m = s_mapping (mapping_text);
     csv_reader_t *r = csv_reader_new (NULL);
-    csv_reader_feed (r, csv, strlen (csv));
+    csv_reader_feed (r, csv, len);
     csv_reader_finish (r);
     csv_map_t *map = NULL;
     for (;;) {
@@ -143,6 +143,13 @@ s_map (const char *mapping_text, const char *csv, s_result_t *out)
     csv_map_destroy (&map);
     csv_reader_destroy (&r);
     csv_mapping_destroy (&m);
+}
+
+/* Maps every data row of csv through mapping. */
+static void
+s_map (const char *mapping_text, const char *csv, s_result_t *out)
+{
+    s_map_n (mapping_text, csv, strlen (csv), out);
 }
 
 static char *
@@ -500,6 +507,30 @@ test_each_refusal_names_the_line_the_column_and_why (void **state)
 }
 
 static void
+test_a_nul_byte_in_a_cell_is_refused_as_such_naming_the_column (void **state)
+{
+    (void)state;
+    static const char row[] = "01/03/2026 10:00:00,27/02/2026,Aldershot,MP,Jane\0Smith,,,,\n"
+                              "01/03/2026 10:00:00,27/02/2026,Aldershot,MP,Jane Smith,,,,x\0\n";
+    size_t hl = strlen (s_google_header), rl = sizeof row - 1;
+    char *csv = malloc (hl + rl);
+    memcpy (csv, s_google_header, hl);
+    memcpy (csv + hl, row, rl);
+    s_result_t r;
+    s_map_n (s_google_mapping, csv, hl + rl, &r);
+    free (csv);
+    assert_int_equal (r.count, 2);
+    assert_false (r.rows[0].ok);
+    assert_string_equal (r.rows[0].field, "Who did you meet?");
+    assert_string_equal (r.rows[0].reason,
+                         "stakeholder.name: has a NUL byte (at offset 4), which is not allowed");
+    assert_false (r.rows[1].ok);
+    assert_string_equal (r.rows[1].field, "Notes");
+    assert_string_equal (r.rows[1].reason,
+                         "notes: has a NUL byte (at offset 1), which is not allowed");
+}
+
+static void
 test_unknown_topics_can_be_ignored_and_notes_too_long_are_refused (void **state)
 {
     (void)state;
@@ -621,6 +652,7 @@ main (void)
         cmocka_unit_test (test_ids_are_the_same_across_re_imports_and_next_weeks_export),
         cmocka_unit_test (test_an_edited_row_becomes_an_amendment_of_the_same_conversation),
         cmocka_unit_test (test_each_refusal_names_the_line_the_column_and_why),
+        cmocka_unit_test (test_a_nul_byte_in_a_cell_is_refused_as_such_naming_the_column),
         cmocka_unit_test (test_unknown_topics_can_be_ignored_and_notes_too_long_are_refused),
         cmocka_unit_test (test_an_event_id_column_is_used_as_it_is),
         cmocka_unit_test (test_header_must_hold_every_mapped_column),

@@ -55,6 +55,49 @@ test_db_and_repeated_bind_are_kept_in_order (void **state)
     collector_options_fini (&o);
 }
 
+/* Notes retention and the rate limit are off unless asked for; their values are checked. */
+static void
+test_retention_and_rate_limit_are_off_by_default_and_checked (void **state)
+{
+    (void)state;
+    collector_options_t o;
+    s_run_t r;
+    const char *plain[] = { "parley-collector", "--bind", "tcp://127.0.0.1:*" };
+    s_parse (&r, &o, 3, plain);
+    assert_int_equal (r.result, OPTIONS_RUN);
+    assert_int_equal (o.notes_retention_days, 0);
+    assert_int_equal (o.rate_limit, 0);
+    assert_int_equal (o.rate_burst, 5000);
+    collector_options_fini (&o);
+    const char *set[] = { "parley-collector",
+                          "--bind",
+                          "tcp://127.0.0.1:*",
+                          "--notes-retention-days",
+                          "365",
+                          "--rate-limit",
+                          "200",
+                          "--rate-burst",
+                          "1000" };
+    s_parse (&r, &o, 9, set);
+    assert_int_equal (r.result, OPTIONS_RUN);
+    assert_int_equal (o.notes_retention_days, 365);
+    assert_int_equal (o.rate_limit, 200);
+    assert_int_equal (o.rate_burst, 1000);
+    collector_options_fini (&o);
+    const char *bad[][2] = { { "--notes-retention-days", "-1" },
+                             { "--rate-limit", "-5" },
+                             { "--rate-burst", "0" },
+                             { "--rate-limit", "fast" } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *args[] = {
+            "parley-collector", "--bind", "tcp://127.0.0.1:*", bad[i][0], bad[i][1]
+        };
+        s_parse (&r, &o, 5, args);
+        assert_int_equal (r.result, OPTIONS_BAD);
+        assert_non_null (strstr (r.cli.err, bad[i][0]));
+    }
+}
+
 /* Every interface, and a free port (the tests bind tcp://127.0.0.1:*). */
 static void
 test_bind_takes_every_interface_and_a_free_port (void **state)
@@ -285,6 +328,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_db_and_repeated_bind_are_kept_in_order),
         cmocka_unit_test (test_bind_takes_every_interface_and_a_free_port),
+        cmocka_unit_test (test_retention_and_rate_limit_are_off_by_default_and_checked),
         cmocka_unit_test (test_db_may_be_left_to_the_libpq_environment),
         cmocka_unit_test (test_version_prints_name_and_version),
         cmocka_unit_test (test_help_lists_every_option),

@@ -46,7 +46,7 @@ s_patch (json_t *root, const char *path, const char *value)
         return;
     }
     json_error_t err;
-    json_t *v = json_loads (value, JSON_DECODE_ANY, &err);
+    json_t *v = json_loads (value, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     if (!v)
         fail_msg ("bad JSON in test case \"%s\": %s", value, err.text);
     json_object_set_new (parent, path, v);
@@ -716,7 +716,7 @@ test_whole_line_problems (void **state)
         {"{\"a\":1}{\"b\":2}", 0, "line is not valid JSON: end of file expected near '{' (at offset 8)"},
         {"{'a':1}", 0, "line is not valid JSON: string or '}' expected near ''' (at offset 2)"},
         {"{\"a\":NaN}", 0, "line is not valid JSON: invalid token near 'NaN' (at offset 8)"},
-        {"{\"a\":\"\\u0000\"}", 0, "line is not valid JSON: \\u0000 is not allowed in a string (at offset 13)"},
+        {"{\"a\\u0000\":1}", 0, "line is not valid JSON: \\u0000 is not allowed in a key (at offset 10)"},
         {"{\"a\":\"\\ud800\"}", 0, "line is not valid JSON: invalid Unicode '\\uD800' near '\"\\ud800\"' (at offset 13)"},
         {"{\"type\":1,\"type\":2}", 0, "line has the key \"type\" twice"},
         {"{\"stakeholder\":{\"name\":\"a\",\"name\":\"b\"}}", 0, "line has the key \"name\" twice"},
@@ -736,6 +736,44 @@ test_whole_line_problems (void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len = cases[i].len ? cases[i].len : strlen (cases[i].line);
         s_expect_reject (cases[i].line, len, NOW_US, "", cases[i].reason);
+    }
+}
+
+/* A NUL character (\u0000) is refused wherever it is, with the field that holds it: in a
+   checked field, in a member no rule reads, inside a withdrawal's ignored attributes. */
+typedef struct {
+    const char *patches[5];
+    const char *field;
+} nul_case_t;
+
+static void
+test_a_nul_character_in_any_string_is_rejected_naming_its_field (void **state)
+{
+    (void)state;
+    static const nul_case_t cases[] = {
+        { { "event_id", "\"0f8fad5b-d9cb-469f-a165-70867728950e\\u0000\"" }, "event_id" },
+        { { "type", "\"conversation.reported\\u0000\"" }, "type" },
+        { { "reported_at", "\"2026-03-01T10:00:00Z\\u0000\"" }, "reported_at" },
+        { { "association.id", "\"ha-42\\u0000\"" }, "association.id" },
+        { { "association.name", "\"North\\u0000ern\"" }, "association.name" },
+        { { "constituency.name", "\"\\u0000Ynys M\\u00f4n\"" }, "constituency.name" },
+        { { "stakeholder.name", "\"Jane\\u0000Smith\"" }, "stakeholder.name" },
+        { { "stakeholder.party", "\"\\u0000\"" }, "stakeholder.party" },
+        { { "format", "\"call\\u0000\"" }, "format" },
+        { { "topics", "[\"housing\",\"net\\u0000zero\"]" }, "topics[2]" },
+        { { "notes", "\"Talked\\u0000about damp.\"" }, "notes" },
+        { { "extra", "{\"deep\":[1,{\"x\":\"\\u0000\"}]}" }, "extra.deep[2].x" },
+        { { "type", "\"conversation.withdrawn\"", "notes", "\"gone\\u0000\"" }, "notes" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *line = s_line (cases[i].patches);
+        assert_non_null (strstr (line, "\\u0000"));
+        s_expect_reject (line,
+                         strlen (line),
+                         NOW_US,
+                         cases[i].field,
+                         "contains \\u0000 (a NUL character), which is not allowed");
+        free (line);
     }
 }
 
@@ -925,6 +963,7 @@ main (void)
         cmocka_unit_test (test_withdrawal_ignores_garbage_attributes),
         cmocka_unit_test (test_withdrawal_with_valid_attributes_also_leaves_them_out),
         cmocka_unit_test (test_whole_line_problems),
+        cmocka_unit_test (test_a_nul_character_in_any_string_is_rejected_naming_its_field),
         cmocka_unit_test (test_line_of_16384_bytes_is_read_and_16385_is_not),
         cmocka_unit_test (test_byte_limits_at_and_past_the_boundary),
         cmocka_unit_test (test_twenty_topics_are_allowed_and_twenty_one_are_not),

@@ -184,6 +184,36 @@ test_empty_result_prints_the_note_in_tables_and_a_header_in_csv (void **state)
 }
 
 static void
+test_table_shows_control_and_bidi_characters_as_spaces_and_csv_keeps_them (void **state)
+{
+    (void)state;
+    const char *names[] = { "name", "n" };
+    const column_type_t types[] = { COLUMN_TEXT, COLUMN_INT };
+    resultset_t *rs = resultset_new (2, names, types);
+    /* tab, newline, ESC, DEL, C1 CSI (U+009B), RLO (U+202E), LRI (U+2066), ALM (U+061C),
+       LINE SEPARATOR (U+2028), then a 4-byte character that must stay. */
+    const char *r1[] = { "a\tb\nc\x1b[31md\x7f"
+                         "e\xc2\x9b"
+                         "2Jf\xe2\x80\xaeg\xe2\x81\xa6h"
+                         "\xd8\x9ci\xe2\x80\xa8j\xf0\x9f\x98\x80",
+                         "1" };
+    resultset_add_row (rs, r1);
+    char *t = s_capture (s_table80, rs), *c = s_capture (render_csv, rs);
+    assert_string_equal (t,
+                         "name                        n\n"
+                         "--------------------------  -\n"
+                         "a b c [31md e 2Jf g h i j\xf0\x9f\x98\x80  1\n");
+    assert_string_equal (c,
+                         "name,n\r\n\"a\tb\nc\x1b[31md\x7f"
+                         "e\xc2\x9b"
+                         "2Jf\xe2\x80\xaeg\xe2\x81\xa6h"
+                         "\xd8\x9ci\xe2\x80\xa8j\xf0\x9f\x98\x80\",1\r\n");
+    free (t);
+    free (c);
+    resultset_destroy (&rs);
+}
+
+static void
 test_text_cut_keeps_whole_utf8_characters (void **state)
 {
     (void)state;
@@ -265,6 +295,8 @@ main (void)
         cmocka_unit_test (test_wide_table_fits_80_columns_cutting_text_not_numbers),
         cmocka_unit_test (test_too_many_number_columns_fall_back_to_expanded_rows),
         cmocka_unit_test (test_empty_result_prints_the_note_in_tables_and_a_header_in_csv),
+        cmocka_unit_test (
+          test_table_shows_control_and_bidi_characters_as_spaces_and_csv_keeps_them),
         cmocka_unit_test (test_text_cut_keeps_whole_utf8_characters),
         cmocka_unit_test (test_thousands_and_bars),
         cmocka_unit_test (test_format_names_follow_render_format_t),
