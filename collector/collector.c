@@ -277,8 +277,14 @@ s_recv (collector_t *self, int timeout_ms)
 {
     if (collector_metrics_fd (self->metrics) < 0)
         return wire_server_recv (self->server, timeout_ms);
-    zmq_pollitem_t items[2] = { { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 } };
-    if (s_poll (self, items, 1, timeout_ms) <= 0 || !(items[0].revents & ZMQ_POLLIN))
+    /* The monitor too: connections are logged while their descriptors are open. */
+    zmq_pollitem_t items[3] = { { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 },
+                                { wire_server_monitor_socket (self->server), 0, ZMQ_POLLIN, 0 } };
+    if (s_poll (self, items, 2, timeout_ms) <= 0)
+        return NULL;
+    if (items[1].revents & ZMQ_POLLIN)
+        wire_server_log_connections (self->server);
+    if (!(items[0].revents & ZMQ_POLLIN))
         return NULL;
     return wire_server_recv (self->server, 0);
 }

@@ -62,8 +62,8 @@ test_retention_and_rate_limit_are_off_by_default_and_checked (void **state)
     (void)state;
     collector_options_t o;
     s_run_t r;
-    const char *plain[] = { "parley-collector", "--bind", "tcp://127.0.0.1:*" };
-    s_parse (&r, &o, 3, plain);
+    const char *plain[] = { "parley-collector", "--bind", "tcp://127.0.0.1:*", "--insecure" };
+    s_parse (&r, &o, 4, plain);
     assert_int_equal (r.result, OPTIONS_RUN);
     assert_int_equal (o.notes_retention_days, 0);
     assert_int_equal (o.rate_limit, 0);
@@ -77,8 +77,9 @@ test_retention_and_rate_limit_are_off_by_default_and_checked (void **state)
                           "--rate-limit",
                           "200",
                           "--rate-burst",
-                          "1000" };
-    s_parse (&r, &o, 9, set);
+                          "1000",
+                          "--insecure" };
+    s_parse (&r, &o, 10, set);
     assert_int_equal (r.result, OPTIONS_RUN);
     assert_int_equal (o.notes_retention_days, 365);
     assert_int_equal (o.rate_limit, 200);
