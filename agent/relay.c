@@ -37,7 +37,7 @@ struct relay {
 relay_t *
 relay_new (const char *const *endpoints, size_t count, intake_t *intake)
 {
-    wire_server_options_t so = { endpoints, count, "relay" };
+    wire_server_options_t so = { endpoints, count, "relay", 0 };
     wire_server_t *server = wire_server_new (&so);
     if (!server)
         return NULL;

@@ -79,7 +79,7 @@ collector_new (const collector_options_t *opts)
 {
     collector_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
-    wire_server_options_t so = { opts->bind.items, opts->bind.count, "receiver" };
+    wire_server_options_t so = { opts->bind.items, opts->bind.count, "receiver", 0 };
     self->server = wire_server_new (&so);
     if (!self->server) {
         free (self);

@@ -2,6 +2,7 @@
 #include "wire_server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,10 @@ struct wire_server {
     const char *comp;
     wire_order_t *order; /* each peer's batches taken in its order after a refusal */
     wire_server_stats_t stats;
+    size_t heap_max;     /* the memory guard (wire_server.h) */
+    int64_t guard_next;  /* when the heap is looked at next */
+    int64_t guard_quiet; /* no drop before this (the cooldown) */
+    bool *unbound;       /* endpoints[i] could not be bound again yet */
 };
 
 void
@@ -44,6 +49,7 @@ wire_server_new (const wire_server_options_t *opts)
         return NULL;
     }
     self->order = wire_order_new ();
+    self->heap_max = opts->heap_max ? opts->heap_max : WIRE_SERVER_HEAP_MAX_DEF;
     zsock_set_maxmsgsize (self->router, WIRE_FRAME_MAX);
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_rcvhwm (self->router, WIRE_SERVER_RCVHWM);
@@ -62,6 +68,7 @@ wire_server_new (const wire_server_options_t *opts)
     zsock_set_tcp_keepalive_cnt (self->router, WIRE_SERVER_KEEPALIVE_CNT);
     zsock_set_linger (self->router, 0);
     self->endpoints = xcalloc (opts->count ? opts->count : 1, sizeof *self->endpoints);
+    self->unbound = xcalloc (opts->count ? opts->count : 1, sizeof *self->unbound);
     for (size_t i = 0; i < opts->count; i++) {
         if (zsock_bind (self->router, "%s", opts->endpoints[i]) < 0) {
             log_error (self->comp,
@@ -93,6 +100,7 @@ wire_server_destroy (wire_server_t **self_p, int linger_ms)
     for (size_t i = 0; i < self->endpoint_count; i++)
         free (self->endpoints[i]);
     free (self->endpoints);
+    free (self->unbound);
     wire_order_destroy (&self->order);
     free (self);
     *self_p = NULL;
@@ -188,6 +196,75 @@ wire_server_refuse (wire_server_t *self, wire_server_batch_t **batch_p, const ch
     wire_server_batch_destroy (batch_p);
 }
 
+/* The heap in use, every arena of the process (libzmq's I/O thread allocates what it reads in
+   its own): what is freed counts no longer, unlike RSS, which glibc keeps. */
+static size_t
+s_heap_in_use (void)
+{
+    struct mallinfo2 mi = mallinfo2 ();
+    return mi.uordblks + mi.hblkhd;
+}
+
+/* Binds again every endpoint that was unbound; libzmq closes the old listener in its I/O
+   thread, so the port can still be taken for a moment: tried for up to a second here, and
+   again at the next look if it still fails. */
+static void
+s_rebind (wire_server_t *self)
+{
+    for (size_t i = 0; i < self->endpoint_count; i++) {
+        for (int tries = 0; self->unbound[i] && tries < 100; tries++) {
+            if (zsock_bind (self->router, "%s", self->endpoints[i]) >= 0)
+                self->unbound[i] = false;
+            else
+                zclock_sleep (10);
+        }
+        if (self->unbound[i])
+            log_error (self->comp,
+                       "could not bind again after dropping every connection",
+                       "endpoint=%s err=\"%s\"",
+                       self->endpoints[i],
+                       zmq_strerror (zmq_errno ()));
+    }
+}
+
+/* The memory guard (wire_server.h): the one bound on what a message can cost before this
+   code sees it, since libzmq holds an unfinished message's frames without limit. Unbinding
+   an endpoint ends every connection accepted on it, and their pipes' frames with them. */
+static void
+s_guard (wire_server_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (now < self->guard_next)
+        return;
+    self->guard_next = now + WIRE_SERVER_GUARD_MS;
+    s_rebind (self);
+    if (now < self->guard_quiet)
+        return;
+    size_t heap = s_heap_in_use ();
+    if (heap <= self->heap_max)
+        return;
+    self->guard_quiet = now + WIRE_SERVER_GUARD_COOLDOWN_MS;
+    self->stats.shed++;
+    log_warn (self->comp,
+              "memory limit reached, dropping every connection",
+              "heap=%zu limit=%zu",
+              heap,
+              self->heap_max);
+    for (size_t i = 0; i < self->endpoint_count; i++) {
+        if (self->unbound[i])
+            continue;
+        if (zsock_unbind (self->router, "%s", self->endpoints[i]) == 0)
+            self->unbound[i] = true;
+        else
+            log_error (self->comp,
+                       "could not unbind",
+                       "endpoint=%s err=\"%s\"",
+                       self->endpoints[i],
+                       zmq_strerror (zmq_errno ()));
+    }
+    s_rebind (self);
+}
+
 /* Handles one request. Returns the batch it is, or NULL when it was answered here. */
 static wire_server_batch_t *
 s_handle (wire_server_t *self, zmsg_t *msg)
@@ -247,9 +324,19 @@ wire_server_recv (wire_server_t *self, int timeout_ms)
     /* Requests answered here cost no wait, so a flood of them would keep the caller here
        for as long as it lasts: after the budget the caller gets to its own work. */
     for (int budget = WIRE_SERVER_RECV_BUDGET; budget > 0; budget--) {
-        int64_t left = deadline - zclock_mono ();
         zmq_pollitem_t item = { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 };
-        int rc = zmq_poll (&item, 1, left > 0 ? (long)left : 0);
+        int rc;
+        /* The wait in slices, so that the guard runs while an unfinished message grows. */
+        for (;;) {
+            s_guard (self);
+            int64_t left = deadline - zclock_mono ();
+            long slice = left <= 0                     ? 0
+                         : left < WIRE_SERVER_GUARD_MS ? (long)left
+                                                       : WIRE_SERVER_GUARD_MS;
+            rc = zmq_poll (&item, 1, slice);
+            if (rc != 0 || slice == 0)
+                break;
+        }
         if (rc <= 0)
             return NULL; /* timed out, or a signal (EINTR): the caller looks at its flags */
         zmsg_t *msg = zmsg_recv (self->router);

@@ -24,6 +24,18 @@
    its spool), ZeroMQ queues at most that much per agent and then stops reading that agent's TCP
    connection, so backpressure reaches the agents instead of memory growing here.
 
+   What no socket option bounds: libzmq assembles a whole multipart message, however many frames
+   it has, before the caller can see it (ZMQ_MAXMSGSIZE counts one frame, RCVHWM whole messages,
+   and the frames of an unfinished message are held without limit: 16,000 frames of 64 KiB took
+   the collector to 1 GB; 5 million empty frames, 10 MB on the wire, to 314 MB). So the memory
+   guard: wire_server_recv looks at the heap in use (glibc's mallinfo2) at least every
+   WIRE_SERVER_GUARD_MS while it waits or reads, and when it is over heap_max unbinds and binds
+   again every endpoint, which closes every connection and frees what their pipes held
+   (docs/PROTOCOL.md, "Sizes"). Agents reconnect within a second and resend what is unanswered
+   (resends are safe: section 6); the caller's batches are kept. At most one such drop per
+   WIRE_SERVER_GUARD_COOLDOWN_MS, so a caller that itself holds more than heap_max does not lose
+   its agents in a loop.
+
    What later work adds here, so that the collector and every hub get it at once: CURVE
    and ZAP as fields of wire_server_options_t, the CURVE key as the batch's peer name, a
    per-peer rate limit that holds batches back inside wire_server_recv (not acknowledged,
@@ -51,12 +63,20 @@
 #define WIRE_SERVER_OUT_OF_ORDER "an earlier batch was refused, resend it first"
 /* Room for a peer's name: "ADDRESS/ROUTINGID" (the routing id in hex, cut to 32 bytes). */
 #define WIRE_SERVER_PEER_MAX 128
+/* The memory guard (above): the heap in use over which every connection is dropped, unless
+   wire_server_options_t says otherwise; how often it is looked at; the least time between two
+   drops. 512 MiB is above what the collector holds for itself at its limits (two groups of
+   --max-events 10,000 events of 16 KiB: 320 MiB) plus what its agents' queues hold in use. */
+#define WIRE_SERVER_HEAP_MAX_DEF ((size_t)512 * 1024 * 1024)
+#define WIRE_SERVER_GUARD_MS 20
+#define WIRE_SERVER_GUARD_COOLDOWN_MS 1000
 
 typedef struct {
     const char *const *endpoints; /* e.g. "tcp://0.0.0.0:5570", "ipc:///run/parley/c.sock";
                                      a tcp port "*" picks a free one (borrowed) */
     size_t count;
     const char *comp; /* the log component of its lines ("receiver", "relay") */
+    size_t heap_max;  /* the memory guard's limit in bytes; 0: WIRE_SERVER_HEAP_MAX_DEF */
 } wire_server_options_t;
 
 /* A BATCH request as received. The caller owns it until it answers it (wire_server_reply
@@ -90,7 +110,8 @@ const char *wire_server_endpoint (wire_server_t *self, size_t index);
    refusal of its peer with ERROR WIRE_SERVER_OUT_OF_ORDER, without returning. Returns the
    batch (caller owns it), or NULL when none came in time, a signal cut the wait short, or
    WIRE_SERVER_RECV_BUDGET requests were answered here (a flood of PINGs cannot keep the
-   caller from its own work: it calls again). */
+   caller from its own work: it calls again). Runs the memory guard (above) before each read
+   and at least every WIRE_SERVER_GUARD_MS of the wait. */
 wire_server_batch_t *wire_server_recv (wire_server_t *self, int timeout_ms);
 
 /* The ROUTER's libzmq handle, for a caller that polls it together with other things (then
@@ -114,6 +135,7 @@ typedef struct {
     uint64_t refused;    /* batches answered with ERROR: by the caller, or held back */
     uint64_t unroutable; /* replies to peers that had gone */
     uint64_t dropped;    /* replies to peers whose queue was full (they do not read) */
+    uint64_t shed;       /* times the memory guard dropped every connection */
 } wire_server_stats_t;
 
 const wire_server_stats_t *wire_server_stats (wire_server_t *self);
