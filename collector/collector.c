@@ -184,6 +184,7 @@ static void
 s_idle (void *arg, int fd)
 {
     collector_t *self = arg;
+    wire_server_guard (self->server); /* a transaction can outlast many of its looks */
     bool room = !*self->stop && self->next->events < (size_t)self->opts->max_events;
     zmq_pollitem_t items[2] = { { NULL, fd, ZMQ_POLLIN, 0 },
                                 { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 } };

@@ -230,8 +230,8 @@ s_rebind (wire_server_t *self)
 /* The memory guard (wire_server.h): the one bound on what a message can cost before this
    code sees it, since libzmq holds an unfinished message's frames without limit. Unbinding
    an endpoint ends every connection accepted on it, and their pipes' frames with them. */
-static void
-s_guard (wire_server_t *self)
+void
+wire_server_guard (wire_server_t *self)
 {
     int64_t now = zclock_mono ();
     if (now < self->guard_next)
@@ -328,7 +328,7 @@ wire_server_recv (wire_server_t *self, int timeout_ms)
         int rc;
         /* The wait in slices, so that the guard runs while an unfinished message grows. */
         for (;;) {
-            s_guard (self);
+            wire_server_guard (self);
             int64_t left = deadline - zclock_mono ();
             long slice = left <= 0                     ? 0
                          : left < WIRE_SERVER_GUARD_MS ? (long)left

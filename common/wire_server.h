@@ -114,6 +114,11 @@ const char *wire_server_endpoint (wire_server_t *self, size_t index);
    and at least every WIRE_SERVER_GUARD_MS of the wait. */
 wire_server_batch_t *wire_server_recv (wire_server_t *self, int timeout_ms);
 
+/* Runs the memory guard (above) now, at most once per WIRE_SERVER_GUARD_MS: for a caller that
+   waits elsewhere (its own poll, a transaction) while no request comes to wake it, since an
+   unfinished message never makes the socket readable. wire_server_recv runs it itself. */
+void wire_server_guard (wire_server_t *self);
+
 /* The ROUTER's libzmq handle, for a caller that polls it together with other things (then
    wire_server_recv with timeout 0 reads what came). Borrowed. */
 void *wire_server_socket (wire_server_t *self);

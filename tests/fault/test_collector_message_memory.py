@@ -49,15 +49,24 @@ def zmtp_connect(port):
     """A raw ZMTP 3.0 connection (NULL mechanism, as a DEALER), greetings exchanged."""
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
     s.sendall(b"\xff" + b"\0" * 8 + b"\x7f\x03\x00" + b"NULL".ljust(20, b"\0") + b"\0" * 32)
-    got = b""
-    while len(got) < 64:
-        chunk = s.recv(64 - len(got))
-        if not chunk:
-            raise ConnectionError("closed during the greeting")
-        got += chunk
+    recv_exactly(s, 64)
     body = b"\x05READY\x0bSocket-Type" + struct.pack(">I", 6) + b"DEALER"
     s.sendall(b"\x04" + bytes([len(body)]) + body)
+    ready = recv_exactly(s, 2)  # the server's READY: a short command
+    if ready[0] != 0x04:
+        raise ConnectionError("no READY from the server: %r" % ready)
+    recv_exactly(s, ready[1])
     return s
+
+
+def recv_exactly(s, n):
+    got = b""
+    while len(got) < n:
+        chunk = s.recv(n - len(got))
+        if not chunk:
+            raise ConnectionError("closed during the handshake")
+        got += chunk
+    return got
 
 
 def frame(data, more):
