@@ -2,9 +2,12 @@
 #include "wire_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "mem.h"
@@ -17,8 +20,10 @@ struct wire_server {
     const char *comp;
     wire_order_t *order; /* each peer's batches taken in its order after a refusal */
     wire_server_stats_t stats;
-    size_t heap_max;     /* the memory guard (wire_server.h) */
-    int64_t guard_next;  /* when the heap is looked at next */
+    size_t rss_max;      /* the memory guard (wire_server.h) */
+    int64_t guard_next;  /* when the memory is looked at next */
+    int64_t trim_next;   /* malloc_trim not before this */
+    int statm;           /* /proc/self/statm, or -1: no guard */
     int64_t guard_quiet; /* no drop before this (the cooldown) */
     bool *unbound;       /* endpoints[i] could not be bound again yet */
 };
@@ -49,7 +54,13 @@ wire_server_new (const wire_server_options_t *opts)
         return NULL;
     }
     self->order = wire_order_new ();
-    self->heap_max = opts->heap_max ? opts->heap_max : WIRE_SERVER_HEAP_MAX_DEF;
+    self->rss_max = opts->rss_max ? opts->rss_max : WIRE_SERVER_RSS_MAX_DEF;
+    self->statm = open ("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (self->statm < 0)
+        log_warn (self->comp,
+                  "could not open /proc/self/statm, no memory guard",
+                  "err=\"%s\"",
+                  strerror (errno));
     zsock_set_maxmsgsize (self->router, WIRE_FRAME_MAX);
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_rcvhwm (self->router, WIRE_SERVER_RCVHWM);
@@ -101,6 +112,8 @@ wire_server_destroy (wire_server_t **self_p, int linger_ms)
         free (self->endpoints[i]);
     free (self->endpoints);
     free (self->unbound);
+    if (self->statm >= 0)
+        close (self->statm);
     wire_order_destroy (&self->order);
     free (self);
     *self_p = NULL;
@@ -196,13 +209,20 @@ wire_server_refuse (wire_server_t *self, wire_server_batch_t **batch_p, const ch
     wire_server_batch_destroy (batch_p);
 }
 
-/* The heap in use, every arena of the process (libzmq's I/O thread allocates what it reads in
-   its own): what is freed counts no longer, unlike RSS, which glibc keeps. */
+/* The process's resident memory (one read: cheap enough for every look, unlike mallinfo2,
+   which walks every free chunk of the heap), or 0 when it cannot be read. */
 static size_t
-s_heap_in_use (void)
+s_resident (wire_server_t *self)
 {
-    struct mallinfo2 mi = mallinfo2 ();
-    return mi.uordblks + mi.hblkhd;
+    char buf[96];
+    ssize_t n = self->statm >= 0 ? pread (self->statm, buf, sizeof buf - 1, 0) : -1;
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    unsigned long long size, resident;
+    if (sscanf (buf, "%llu %llu", &size, &resident) != 2)
+        return 0;
+    return (size_t)resident * (size_t)sysconf (_SC_PAGESIZE);
 }
 
 /* Binds again every endpoint that was unbound; libzmq closes the old listener in its I/O
@@ -238,18 +258,29 @@ wire_server_guard (wire_server_t *self)
         return;
     self->guard_next = now + WIRE_SERVER_GUARD_MS;
     s_rebind (self);
+    size_t rss = s_resident (self);
+    if (rss <= self->rss_max)
+        return;
+    /* What glibc keeps of memory already freed (the pipes of the connections dropped last
+       time, freed since by libzmq's I/O thread) is no reason to drop anyone: given back
+       first. At most once per WIRE_SERVER_TRIM_MS, as it walks the heap. */
+    if (now >= self->trim_next) {
+        self->trim_next = now + WIRE_SERVER_TRIM_MS;
+        (void)malloc_trim (0); /* returns whether it gave anything back: measured below */
+        rss = s_resident (self);
+        if (rss <= self->rss_max)
+            return;
+    }
     if (now < self->guard_quiet)
         return;
-    size_t heap = s_heap_in_use ();
-    if (heap <= self->heap_max)
-        return;
     self->guard_quiet = now + WIRE_SERVER_GUARD_COOLDOWN_MS;
+    self->trim_next = now + WIRE_SERVER_GUARD_MS; /* soon: once libzmq has freed the pipes */
     self->stats.shed++;
     log_warn (self->comp,
               "memory limit reached, dropping every connection",
-              "heap=%zu limit=%zu",
-              heap,
-              self->heap_max);
+              "rss=%zu limit=%zu",
+              rss,
+              self->rss_max);
     for (size_t i = 0; i < self->endpoint_count; i++) {
         if (self->unbound[i])
             continue;

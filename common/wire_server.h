@@ -27,14 +27,16 @@
    What no socket option bounds: libzmq assembles a whole multipart message, however many frames
    it has, before the caller can see it (ZMQ_MAXMSGSIZE counts one frame, RCVHWM whole messages,
    and the frames of an unfinished message are held without limit: 16,000 frames of 64 KiB took
-   the collector to 1 GB; 5 million empty frames, 10 MB on the wire, to 314 MB). So the memory
-   guard: wire_server_recv looks at the heap in use (glibc's mallinfo2) at least every
-   WIRE_SERVER_GUARD_MS while it waits or reads, and when it is over heap_max unbinds and binds
-   again every endpoint, which closes every connection and frees what their pipes held
-   (docs/PROTOCOL.md, "Sizes"). Agents reconnect within a second and resend what is unanswered
-   (resends are safe: section 6); the caller's batches are kept. At most one such drop per
-   WIRE_SERVER_GUARD_COOLDOWN_MS, so a caller that itself holds more than heap_max does not lose
-   its agents in a loop.
+   the collector to 1 GB; 5 million empty frames, 10 MB on the wire, a bare ROUTER to 323 MiB).
+   So the memory guard: wire_server_recv looks at the process's resident memory
+   (/proc/self/statm) at least every WIRE_SERVER_GUARD_MS while it waits or reads, and when it
+   is over rss_max, first gives back to the system what glibc keeps of freed memory
+   (malloc_trim, at most once per WIRE_SERVER_TRIM_MS), and if it is still over, unbinds and
+   binds again every endpoint, which closes every connection and frees what their pipes held
+   (docs/PROTOCOL.md, "Sizes"). Agents reconnect within a second and resend what is
+   unanswered (resends are safe: section 6); the caller's batches are kept. At most one such
+   drop per WIRE_SERVER_GUARD_COOLDOWN_MS, so a caller that itself holds more than rss_max
+   does not lose its agents in a loop.
 
    What later work adds here, so that the collector and every hub get it at once: CURVE
    and ZAP as fields of wire_server_options_t, the CURVE key as the batch's peer name, a
@@ -63,20 +65,22 @@
 #define WIRE_SERVER_OUT_OF_ORDER "an earlier batch was refused, resend it first"
 /* Room for a peer's name: "ADDRESS/ROUTINGID" (the routing id in hex, cut to 32 bytes). */
 #define WIRE_SERVER_PEER_MAX 128
-/* The memory guard (above): the heap in use over which every connection is dropped, unless
+/* The memory guard (above): the resident memory over which every connection is dropped, unless
    wire_server_options_t says otherwise; how often it is looked at; the least time between two
-   drops. 512 MiB is above what the collector holds for itself at its limits (two groups of
+   drops; the least time between two malloc_trim calls (each walks the heap). 512 MiB is above what
+   the collector holds for itself at its limits (two groups of
    --max-events 10,000 events of 16 KiB: 320 MiB) plus what its agents' queues hold in use. */
-#define WIRE_SERVER_HEAP_MAX_DEF ((size_t)512 * 1024 * 1024)
+#define WIRE_SERVER_RSS_MAX_DEF ((size_t)512 * 1024 * 1024)
 #define WIRE_SERVER_GUARD_MS 20
 #define WIRE_SERVER_GUARD_COOLDOWN_MS 1000
+#define WIRE_SERVER_TRIM_MS 1000
 
 typedef struct {
     const char *const *endpoints; /* e.g. "tcp://0.0.0.0:5570", "ipc:///run/parley/c.sock";
                                      a tcp port "*" picks a free one (borrowed) */
     size_t count;
     const char *comp; /* the log component of its lines ("receiver", "relay") */
-    size_t heap_max;  /* the memory guard's limit in bytes; 0: WIRE_SERVER_HEAP_MAX_DEF */
+    size_t rss_max;   /* the memory guard's limit in bytes; 0: WIRE_SERVER_RSS_MAX_DEF */
 } wire_server_options_t;
 
 /* A BATCH request as received. The caller owns it until it answers it (wire_server_reply
