@@ -54,7 +54,17 @@ struct agent {
 
     int64_t last_progress;
     agent_counts_t progress_counts;
+    void (*on_read) (void *arg, const char *source); /* agent_on_read */
+    void *on_read_arg;
 };
+
+static void
+s_on_read (void *arg, const char *source)
+{
+    agent_t *self = arg;
+    if (self->on_read)
+        self->on_read (self->on_read_arg, source);
+}
 
 /* --- outcomes --------------------------------------------------------------------- */
 
@@ -319,7 +329,9 @@ agent_new (const agent_options_t *opts, const csv_mapping_t *mapping, char *err,
                                .nwatch = opts->watch.count,
                                .follow = opts->follow,
                                .once = opts->once,
-                               .mapping = mapping };
+                               .mapping = mapping,
+                               .on_read = s_on_read,
+                               .on_read_arg = self };
     self->inputs = input_set_new (&io, self->intake, self->offsets, self->rejects, err, errlen);
     if (!self->inputs)
         goto fail;
@@ -448,6 +460,29 @@ agent_backlog (agent_t *self, agent_backlog_t *backlog)
     backlog->records = spool_pending_records (self->spool);
     backlog->bytes = spool_pending_bytes (self->spool);
     backlog->spool_max = self->opts->spool_max;
+}
+
+void
+agent_health (agent_t *self, agent_health_t *health)
+{
+    const sender_stats_t *ss = sender_stats (self->sender);
+    spool_stats_t sp;
+    spool_get_stats (self->spool, &sp);
+    *health = (agent_health_t){ .resends = ss->resends,
+                                .failovers = ss->failovers,
+                                .errors = ss->errors,
+                                .last_reply_ms = ss->last_reply_ms,
+                                .last_outcomes_ms = ss->last_outcomes_ms,
+                                .quarantined_records = sp.quarantined_records,
+                                .quarantined_bytes = sp.quarantined_bytes,
+                                .spool_paused = intake_is_paused (self->intake) };
+}
+
+void
+agent_on_read (agent_t *self, void (*fn) (void *arg, const char *source), void *arg)
+{
+    self->on_read = fn;
+    self->on_read_arg = arg;
 }
 
 bool

@@ -90,6 +90,17 @@ typedef struct {
 } agent_backlog_t;
 void agent_backlog (agent_t *self, agent_backlog_t *backlog);
 
+/* What the agent's parts report, for the metrics and /readyz (agent_metrics.h). */
+typedef struct {
+    uint64_t resends, failovers, errors;             /* the sender's (sender.h) */
+    int64_t last_reply_ms, last_outcomes_ms;         /* zclock_mono; 0: never */
+    uint64_t quarantined_records, quarantined_bytes; /* the spool's, since open */
+    bool spool_paused; /* the intake takes no events now: spool full, or a disk error */
+} agent_health_t;
+void agent_health (agent_t *self, agent_health_t *health);
+/* Sets a hook told of each input line (or CSV row) read, with its source (NULL: none). */
+void agent_on_read (agent_t *self, void (*fn) (void *arg, const char *source), void *arg);
+
 /* With --once: whether the run stopped (SIGTERM/SIGINT, or --timeout: *timed_out) before
    every input was read and every event acknowledged. */
 bool agent_stopped_early (agent_t *self, bool *timed_out);

@@ -9,6 +9,8 @@
 
 #include "agent.h"
 #include "agent_check.h"
+#include "agent_metrics.h"
+#include "agent_status.h"
 #include "agent_options.h"
 #include "csv_mapping.h"
 #include "log.h"
@@ -42,6 +44,7 @@ s_install_signals (void)
 
 /* `parley-agent NAME …`: the commands beside the daemon (common/subcommand.h). */
 static const subcommand_t s_subcommands[] = {
+    { "status", agent_status_run, "the spool's backlog, read from its files (--spool DIR)" },
     { NULL, NULL, NULL },
 };
 
@@ -97,6 +100,15 @@ main (int argc, char **argv)
         agent_options_fini (&opts);
         return 1;
     }
+    agent_metrics_t *metrics = agent_metrics_new (&opts, agent, err, sizeof err);
+    if (!metrics) {
+        fprintf (stderr, "parley-agent: %s\n", err);
+        webhook_destroy (&webhook);
+        agent_destroy (&agent);
+        csv_mapping_destroy (&mapping);
+        agent_options_fini (&opts);
+        return 1;
+    }
     /* A regional hub: the relay joins the agent's loop and feeds its intake. */
     relay_t *relay = NULL;
     if (opts.relay_bind.count > 0) {
@@ -105,12 +117,14 @@ main (int argc, char **argv)
         if (!relay || agent_add_producer (agent, &producer) != 0) {
             fprintf (stderr, "parley-agent: could not start the relay (see the log above)\n");
             relay_destroy (&relay);
+            agent_metrics_destroy (&metrics);
             agent_destroy (&agent);
             agent_options_fini (&opts);
             return 1;
         }
     }
     int rc = agent_run (agent, &s_stop);
+    agent_metrics_destroy (&metrics); /* before the agent it reads */
     service_notify_stopping ();
     bool timed_out = false;
     int status = rc == 0 ? 0 : 1;

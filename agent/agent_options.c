@@ -66,6 +66,10 @@ static const options_def_t s_defs[] = {
     { .name = "http-bind", .arg = "ADDR:PORT", .type = OPTIONS_STRING, S_AT (http_bind),
       .help = "serve the webhook (POST /v1/events, GET /v1/health) on ADDR:PORT; a bare PORT "
               "means 127.0.0.1:PORT (any other address must be given)" },
+    { .name = "metrics-bind", .arg = "ADDR:PORT", .type = OPTIONS_STRING, S_AT (metrics_bind),
+      .flags = OPTIONS_EMPTY_OK, .def = AGENT_METRICS_BIND_DEF,
+      .help = "serve /metrics, /healthz and /readyz on ADDR:PORT (\"\" or off: not at all; "
+              "the default, when its port is taken, is logged and skipped)" },
     { .name = "http-token-file", .arg = "FILE", .type = OPTIONS_STRING, S_AT (token_file),
       .bit = AGENT_GIVEN_HTTP_TOKEN_FILE,
       .help = "POST /v1/events needs \"Authorization: Bearer TOKEN\", TOKEN read from FILE "

@@ -13,6 +13,7 @@
 
 #define AGENT_RELAY_BIND_MAX 16 /* --relay-bind endpoints */
 #define AGENT_BATCH_DEFAULT 1000
+#define AGENT_METRICS_BIND_DEF "127.0.0.1:9571" /* --metrics-bind */
 #define AGENT_WINDOW_DEFAULT 4
 #define AGENT_WINDOW_MAX 64
 #define AGENT_RESEND_DEFAULT 10000          /* ms before an unanswered batch is sent again */
@@ -37,25 +38,26 @@ typedef enum {
 } agent_fsync_t;
 
 typedef struct {
-    options_list_t connect; /* --connect, in the order given (failover order) */
-    const char *spool_dir;  /* --spool DIR */
-    bool once;              /* --once */
-    int timeout_s;          /* --timeout SECONDS (with --once; 0: none) */
-    bool follow;            /* --follow */
-    options_list_t watch;   /* --watch DIR, each a drop folder */
-    const char *mapping;    /* --mapping FILE: for every .csv input (NULL: none) */
-    bool check;             /* --check: validate the inputs offline, then exit */
-    uint64_t spool_max;     /* --spool-max, bytes */
-    int fsync;              /* --fsync: an agent_fsync_t */
-    int batch;              /* --batch N: events per batch */
-    int window;             /* --window N: batches in flight */
-    int resend_ms;          /* --resend-timeout MS */
-    int log_level;          /* --log-level: a log_level_t */
-    const char *http_bind;  /* --http-bind ADDR:PORT, or NULL: no webhook */
-    const char *token_file; /* --http-token-file FILE, or NULL: no token */
-    uint64_t http_max;      /* --http-max-bytes: the largest request body */
-    unsigned given;         /* AGENT_GIVEN_*: the options given */
-    char **inputs;          /* INPUT... (borrowed from argv); "-" is stdin */
+    options_list_t connect;   /* --connect, in the order given (failover order) */
+    const char *spool_dir;    /* --spool DIR */
+    bool once;                /* --once */
+    int timeout_s;            /* --timeout SECONDS (with --once; 0: none) */
+    bool follow;              /* --follow */
+    options_list_t watch;     /* --watch DIR, each a drop folder */
+    const char *mapping;      /* --mapping FILE: for every .csv input (NULL: none) */
+    bool check;               /* --check: validate the inputs offline, then exit */
+    uint64_t spool_max;       /* --spool-max, bytes */
+    int fsync;                /* --fsync: an agent_fsync_t */
+    int batch;                /* --batch N: events per batch */
+    int window;               /* --window N: batches in flight */
+    int resend_ms;            /* --resend-timeout MS */
+    int log_level;            /* --log-level: a log_level_t */
+    const char *http_bind;    /* --http-bind ADDR:PORT, or NULL: no webhook */
+    const char *metrics_bind; /* --metrics-bind ADDR:PORT; "" or "off": none */
+    const char *token_file;   /* --http-token-file FILE, or NULL: no token */
+    uint64_t http_max;        /* --http-max-bytes: the largest request body */
+    unsigned given;           /* AGENT_GIVEN_*: the options given */
+    char **inputs;            /* INPUT... (borrowed from argv); "-" is stdin */
     int ninputs;
 
     /* --relay-bind, repeatable: a regional hub's endpoints for other agents (relay.h) */

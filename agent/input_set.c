@@ -49,6 +49,7 @@ struct input_set {
     int npolled;
     bool inotify_polled;
     input_set_counts_t counts;
+    input_set_options_t opts; /* on_read */
     bool failed;
     int64_t last_save;
 };
@@ -276,6 +277,8 @@ s_read_entry (input_set_t *self, s_entry_t *e, int64_t now, int64_t now_us)
                 break;
         }
         self->counts.read++;
+        if (self->opts.on_read)
+            self->opts.on_read (self->opts.on_read_arg, source);
         input_consume (in);
     }
     return S_MORE;
@@ -377,6 +380,7 @@ input_set_new (const input_set_options_t *opts,
     self->offsets = offsets;
     self->rejects = rejects;
     self->mapping = opts->mapping;
+    self->opts = *opts;
     self->follow = opts->follow;
     self->inotify_fd = -1;
     if (opts->follow || (opts->nwatch > 0 && !opts->once)) {

@@ -44,6 +44,8 @@ typedef struct {
     bool follow;                  /* --follow */
     bool once;                    /* --once: --watch folders are listed once, at start */
     const csv_mapping_t *mapping; /* for .csv inputs (NULL: none allowed) */
+    void (*on_read) (void *arg, const char *source); /* NULL, or told of each item read */
+    void *on_read_arg;
 } input_set_options_t;
 
 typedef struct {

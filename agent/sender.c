@@ -397,6 +397,7 @@ s_handle_outcomes (sender_t *self, zmsg_t *msg, const wire_header_t *hdr)
     if (self->handler.done)
         self->handler.done (self->handler.arg, first, last, b->count);
     self->stats.answered++;
+    self->stats.last_outcomes_ms = zclock_mono ();
     s_remove (self, index);
 }
 
@@ -475,7 +476,7 @@ s_receive (sender_t *self)
         zmsg_t *msg = zmsg_recv (self->dealer);
         if (!msg)
             break;
-        self->last_heard = zclock_mono ();
+        self->stats.last_reply_ms = self->last_heard = zclock_mono ();
         if (self->silent_failovers > 0) {
             log_info ("sender", "collector answering", "endpoint=\"%s\"", sender_endpoint (self));
             self->silent_failovers = 0;

@@ -58,12 +58,14 @@ typedef struct {
 } sender_handler_t;
 
 typedef struct {
-    uint64_t batches;   /* batches made */
-    uint64_t sends;     /* BATCH messages put on the wire, resends included */
-    uint64_t resends;   /* of which sent again after a timeout or an ERROR */
-    uint64_t failovers; /* sockets rebuilt after the collector fell silent */
-    uint64_t errors;    /* ERROR replies received */
-    uint64_t answered;  /* batches whose OUTCOMES arrived */
+    uint64_t batches;         /* batches made */
+    uint64_t sends;           /* BATCH messages put on the wire, resends included */
+    uint64_t resends;         /* of which sent again after a timeout or an ERROR */
+    uint64_t failovers;       /* sockets rebuilt after the collector fell silent */
+    uint64_t errors;          /* ERROR replies received */
+    uint64_t answered;        /* batches whose OUTCOMES arrived */
+    int64_t last_reply_ms;    /* zclock_mono of the collector's last message (0: none yet) */
+    int64_t last_outcomes_ms; /* … of its last OUTCOMES (0: none yet) */
 } sender_stats_t;
 
 void sender_options_defaults (sender_options_t *opts);

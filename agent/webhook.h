@@ -20,7 +20,7 @@
    durable after the last sync.
 
    The HTTP server (common/http_server.h) is the webhook's own; /metrics, /healthz and
-   /readyz (issue 11) are more routes on it (webhook_server). */
+   /readyz are served on another port, --metrics-bind (agent_metrics.h). */
 #ifndef PARLEY_WEBHOOK_H
 #define PARLEY_WEBHOOK_H
 #include "agent.h"

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "collector_metrics.h"
 #include "db.h"
 #include "db_session.h"
 #include "event.h"
@@ -40,13 +41,16 @@ struct collector {
     wire_server_t *server; /* the agents' side of PARLEY/1 */
     db_session_t *db;
     store_t *store;
-    bool schema_broken; /* the last schema step failed on a working connection */
+    collector_metrics_t *metrics; /* --metrics-bind (collector_metrics.h) */
+    bool schema_broken;           /* the last schema step failed on a working connection */
     /* Batches read and not yet acknowledged: the group being written, and the next one,
        read and checked while the database works on the first (see s_idle). */
     s_group_t groups[2];
     s_group_t *current, *next;
     const volatile sig_atomic_t *stop;
     backoff_t write_backoff;
+    backoff_t watch_backoff; /* s_watch_db: reconnecting between batches, and when next */
+    int64_t watch_at;
     bool db_down;     /* the last write could not be done: refusing batches */
     int64_t retry_at; /* while db_down: when the next batch may try again */
     int64_t down_since;
@@ -71,7 +75,32 @@ s_on_connect (PGconn *conn, void *arg)
         self->schema_broken = PQstatus (conn) == CONNECTION_OK;
         return -1;
     }
+    collector_metrics_connected (self->metrics);
     return 0;
+}
+
+/* While a connection attempt waits: /metrics and /readyz are still answered. */
+static void
+s_tick (void *arg)
+{
+    collector_t *self = arg;
+    collector_metrics_process (self->metrics);
+}
+
+/* /readyz: the database connected and its schema current. */
+static bool
+s_ready (void *arg, char *reason, size_t len)
+{
+    collector_t *self = arg;
+    if (self->schema_broken)
+        snprintf (reason, len, "the database schema could not be brought up to date");
+    else if (!db_session_is_connected (self->db) && *db_session_describe (self->db) == '(')
+        snprintf (reason, len, "database not connected (no connection made yet)");
+    else if (!db_session_is_connected (self->db))
+        snprintf (reason, len, "database not connected (%s)", db_session_describe (self->db));
+    else
+        return true;
+    return false;
 }
 
 collector_t *
@@ -89,10 +118,18 @@ collector_new (const collector_options_t *opts)
     db_session_set_on_connect (self->db, s_on_connect, self);
     self->store = store_new ();
     backoff_init (&self->write_backoff, 250, 4000);
+    backoff_init (&self->watch_backoff, 1000, 30000);
     for (int i = 0; i < 2; i++)
         db_buf_init (&self->groups[i].rows);
     self->current = &self->groups[0];
     self->next = &self->groups[1];
+    self->metrics =
+      collector_metrics_new (opts->metrics_bind, s_ready, self, self->server, self->store);
+    if (!self->metrics) {
+        collector_destroy (&self);
+        return NULL;
+    }
+    db_session_set_tick (self->db, s_tick, self);
     return self;
 }
 
@@ -142,6 +179,7 @@ collector_destroy (collector_t **self_p)
         free (self->groups[i].items);
         db_buf_fini (&self->groups[i].rows);
     }
+    collector_metrics_destroy (&self->metrics);
     store_destroy (&self->store);
     db_session_destroy (&self->db);
     /* Replies already queued get a second to leave: an acknowledgement lost here would
@@ -151,6 +189,42 @@ collector_destroy (collector_t **self_p)
     *self_p = NULL;
 }
 
+/* Refuses a batch for want of the database (counted). */
+static void
+s_refuse (collector_t *self, wire_server_batch_t **batch_p)
+{
+    collector_metrics_refused (self->metrics);
+    wire_server_refuse (self->server, batch_p, S_UNAVAILABLE);
+}
+
+/* Polls items[0..n) (room for one more) and the metrics endpoint, which it serves. */
+static int
+s_poll (collector_t *self, zmq_pollitem_t *items, int n, long timeout_ms)
+{
+    int fd = collector_metrics_fd (self->metrics);
+    if (fd >= 0) {
+        items[n++] = (zmq_pollitem_t){ NULL, fd, ZMQ_POLLIN, 0 };
+        int t = collector_metrics_timeout_ms (self->metrics);
+        if (t >= 0 && t < timeout_ms)
+            timeout_ms = t;
+    }
+    int rc = zmq_poll (items, n, timeout_ms);
+    collector_metrics_process (self->metrics);
+    return rc;
+}
+
+/* wire_server_recv, with the metrics endpoint served while it waits. */
+static wire_server_batch_t *
+s_recv (collector_t *self, int timeout_ms)
+{
+    if (collector_metrics_fd (self->metrics) < 0)
+        return wire_server_recv (self->server, timeout_ms);
+    zmq_pollitem_t items[2] = { { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 } };
+    if (s_poll (self, items, 1, timeout_ms) <= 0 || !(items[0].revents & ZMQ_POLLIN))
+        return NULL;
+    return wire_server_recv (self->server, 0);
+}
+
 /* Refuses every batch of the group, in order, with ERROR: their agents keep them and send
    them again later; nothing of them is kept here, but their agents' later batches now
    wait for them (common/wire_server.h). */
@@ -158,7 +232,7 @@ static void
 s_refuse_group (collector_t *self, s_group_t *group)
 {
     for (size_t b = 0; b < group->count; b++)
-        wire_server_refuse (self->server, &group->batches[b], S_UNAVAILABLE);
+        s_refuse (self, &group->batches[b]);
     group->count = 0;
     s_group_clear (group);
 }
@@ -170,8 +244,9 @@ static void
 s_take (collector_t *self, wire_server_batch_t *batch)
 {
     int64_t now = zclock_mono ();
+    collector_metrics_batch (self->metrics, batch);
     if (self->db_down && now < self->retry_at)
-        wire_server_refuse (self->server, &batch, S_UNAVAILABLE);
+        s_refuse (self, &batch);
     else
         s_group_add (self->next, batch);
 }
@@ -186,9 +261,9 @@ s_idle (void *arg, int fd)
     collector_t *self = arg;
     wire_server_guard (self->server); /* a transaction can outlast many of its looks */
     bool room = !*self->stop && self->next->events < (size_t)self->opts->max_events;
-    zmq_pollitem_t items[2] = { { NULL, fd, ZMQ_POLLIN, 0 },
+    zmq_pollitem_t items[3] = { { NULL, fd, ZMQ_POLLIN, 0 },
                                 { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 } };
-    if (zmq_poll (items, room ? 2 : 1, 100) <= 0 || !room || !(items[1].revents & ZMQ_POLLIN))
+    if (s_poll (self, items, room ? 2 : 1, 100) <= 0 || !room || !(items[1].revents & ZMQ_POLLIN))
         return;
     wire_server_batch_t *batch = wire_server_recv (self->server, 0);
     if (batch)
@@ -273,6 +348,7 @@ s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
         if (!db_session_is_connected (self->db) &&
             db_session_connect (self->db, stop, S_RECONNECT_TIMEOUT_MS) != 0)
             break;
+        int64_t started_us = zclock_usecs ();
         if (store_write (self->store,
                          db_session_conn (self->db),
                          group->items,
@@ -280,6 +356,7 @@ s_process_current (collector_t *self, const volatile sig_atomic_t *stop)
                          &group->rows,
                          s_idle,
                          self) == STORE_OK) {
+            collector_metrics_written (self->metrics, started_us);
             backoff_reset (&self->write_backoff);
             if (self->db_down) {
                 self->db_down = false;
@@ -332,6 +409,7 @@ reply:;
     for (size_t b = 0; b < group->count; b++) {
         wire_server_batch_t *batch = group->batches[b];
         zmsg_t *reply = wire_outcomes_new (batch->seq);
+        collector_metrics_outcomes (self->metrics, batch, &group->items[k]);
         for (size_t e = 0; e < batch->count; e++, k++) {
             const wire_outcome_t *o = &group->items[k].outcome;
             wire_outcomes_add (reply, o);
@@ -387,12 +465,35 @@ s_first_connect (collector_t *self, const volatile sig_atomic_t *stop)
         int64_t until = zclock_mono () + backoff_next (&wait);
         for (int64_t left; !*stop && (left = until - zclock_mono ()) > 0;) {
             int wait_ms = left < 200 ? (int)left : 200;
-            wire_server_batch_t *batch = wire_server_recv (self->server, wait_ms);
+            wire_server_batch_t *batch = s_recv (self, wait_ms);
             if (batch)
-                wire_server_refuse (self->server, &batch, S_UNAVAILABLE);
+                s_refuse (self, &batch);
         }
     }
     return -1;
+}
+
+/* Between batches: notices a connection the server has closed (so that /readyz says so
+   before a batch finds out), and tries the database again once the backoff has passed, so
+   that a collector without traffic becomes ready again by itself. */
+static void
+s_watch_db (collector_t *self, const volatile sig_atomic_t *stop)
+{
+    int64_t now = zclock_mono ();
+    if (db_session_is_connected (self->db)) {
+        PGconn *conn = db_session_conn (self->db);
+        if (PQconsumeInput (conn) == 1 && PQstatus (conn) == CONNECTION_OK)
+            return;
+        log_warn ("collector", "database connection lost", "%s", db_session_describe (self->db));
+        db_session_disconnect (self->db);
+        self->watch_at = now;
+    }
+    if (now < self->watch_at)
+        return;
+    if (db_session_connect (self->db, stop, S_RECONNECT_TIMEOUT_MS) == 0)
+        backoff_reset (&self->watch_backoff);
+    else
+        self->watch_at = zclock_mono () + backoff_next (&self->watch_backoff);
 }
 
 int
@@ -409,10 +510,12 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
         service_notify_turn (); /* READY=1 at the first turn, then the watchdog */
         wire_server_batch_t *batch;
         if (self->next->events == 0) {
-            batch = wire_server_recv (self->server, 200);
+            batch = s_recv (self, 200);
             s_stats_line (self);
-            if (!batch)
+            if (!batch) {
+                s_watch_db (self, stop);
                 continue;
+            }
             s_take (self, batch);
         }
         /* Group commit: batches already waiting share one transaction. */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "subcommand.h"
 #include "service_notify.h"
+#include "verify.h"
 
 static volatile sig_atomic_t s_stop = 0;
 
@@ -57,6 +58,8 @@ s_serve (const collector_options_t *opts)
 
 /* `parley-collector NAME …`: the commands beside the daemon (common/subcommand.h). */
 static const subcommand_t s_subcommands[] = {
+    { "verify", verify_main, "recompute every aggregate and report each difference" },
+    { "rebuild", verify_rebuild_main, "recompute state and aggregates from the events" },
     { NULL, NULL, NULL },
 };
 

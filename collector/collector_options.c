@@ -23,6 +23,10 @@ static const options_def_t s_defs[] = {
     { .name = "stats-interval", .arg = "SECONDS", .type = OPTIONS_INT, S_AT (stats_interval_s),
       .min = 1, .max = 86400, .def = "10",
       .help = "seconds between throughput lines in the log" },
+    { .name = "metrics-bind", .arg = "ADDR:PORT", .type = OPTIONS_STRING, S_AT (metrics_bind),
+      .flags = OPTIONS_EMPTY_OK, .def = COLLECTOR_METRICS_BIND_DEF,
+      .help = "serve /metrics, /healthz and /readyz on ADDR:PORT (\"\" or off: not at all; "
+              "the default, when its port is taken, is logged and skipped)" },
     { .name = "migrate-only", .type = OPTIONS_FLAG, S_AT (migrate_only),
       .flags = OPTIONS_CLI_ONLY, .help = "bring the database schema up to date, then exit" },
 };

@@ -13,14 +13,16 @@
 
 #define COLLECTOR_BIND_MAX 16
 #define COLLECTOR_MAX_EVENTS_DEF 10000
+#define COLLECTOR_METRICS_BIND_DEF "127.0.0.1:9570" /* --metrics-bind */
 
 typedef struct {
-    const char *db;       /* --db; NULL: the libpq environment */
-    options_list_t bind;  /* --bind, repeatable, in the order given */
-    int log_level;        /* --log-level: a log_level_t */
-    int max_events;       /* --max-events: events per transaction */
-    int stats_interval_s; /* --stats-interval: seconds between progress lines */
-    bool migrate_only;    /* --migrate-only */
+    const char *db;           /* --db; NULL: the libpq environment */
+    options_list_t bind;      /* --bind, repeatable, in the order given */
+    int log_level;            /* --log-level: a log_level_t */
+    int max_events;           /* --max-events: events per transaction */
+    int stats_interval_s;     /* --stats-interval: seconds between progress lines */
+    bool migrate_only;        /* --migrate-only */
+    const char *metrics_bind; /* --metrics-bind ADDR:PORT; "" or "off": none */
 } collector_options_t;
 
 /* The table, for --help and for the config-file loader. */

@@ -20,6 +20,8 @@ struct db_session {
     char describe[256];
     db_session_on_connect_fn *on_connect;
     void *on_connect_arg;
+    void (*tick) (void *arg); /* db_session_set_tick */
+    void *tick_arg;
     backoff_t backoff;
     unsigned failures; /* consecutive failed attempts, for the log */
 };
@@ -53,6 +55,13 @@ db_session_set_on_connect (db_session_t *self, db_session_on_connect_fn *fn, voi
 {
     self->on_connect = fn;
     self->on_connect_arg = arg;
+}
+
+void
+db_session_set_tick (db_session_t *self, void (*fn) (void *arg), void *arg)
+{
+    self->tick = fn;
+    self->tick_arg = arg;
 }
 
 static int64_t
@@ -135,6 +144,8 @@ db_session_connect (db_session_t *self, const volatile sig_atomic_t *stop, int t
         }
         if (rc > 0)
             st = PQconnectPoll (conn);
+        if (self->tick)
+            self->tick (self->tick_arg);
     }
     if (st != PGRES_POLLING_OK) {
         char err[512];

@@ -25,6 +25,11 @@ void db_session_destroy (db_session_t **self_p);
 /* Sets the hook run after each connection. */
 void db_session_set_on_connect (db_session_t *self, db_session_on_connect_fn *fn, void *arg);
 
+/* Sets a hook run at least every 100 ms while a connection attempt waits for the server
+   (the collector serves its metrics endpoint there, so /readyz answers during a connect that
+   hangs). */
+void db_session_set_tick (db_session_t *self, void (*fn) (void *arg), void *arg);
+
 /* One connection attempt, polled so that *stop (set by a signal handler) interrupts it
    within 100 ms; gives up after timeout_ms. Runs the on-connect hook. Returns 0 when
    connected (or already connected), -1 otherwise with the reason logged at warn. */

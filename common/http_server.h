@@ -1,6 +1,6 @@
 /* http_server: a small HTTP/1.1 server (libmicrohttpd) that runs inside its owner's
-   single-threaded poll loop, for the agent's webhook now and the daemons' /metrics,
-   /healthz and /readyz later (issue 11): each of those is one more http_server_route.
+   single-threaded poll loop, for the agent's webhook and the daemons' /metrics,
+   /healthz and /readyz (metrics_http.h).
 
    No thread of its own: libmicrohttpd runs in its external-polling mode with epoll. The
    owner polls http_server_fd for input (one descriptor stands for the listening socket and
