@@ -219,6 +219,11 @@ s_recv (collector_t *self, int timeout_ms)
 {
     if (collector_metrics_fd (self->metrics) < 0)
         return wire_server_recv (self->server, timeout_ms);
+    /* An unfinished message never makes the socket readable: the memory guard runs here
+       itself, the wait cut to its pace (the caller comes back). */
+    wire_server_guard (self->server);
+    if (timeout_ms > WIRE_SERVER_GUARD_MS)
+        timeout_ms = WIRE_SERVER_GUARD_MS;
     zmq_pollitem_t items[2] = { { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 } };
     if (s_poll (self, items, 1, timeout_ms) <= 0 || !(items[0].revents & ZMQ_POLLIN))
         return NULL;
