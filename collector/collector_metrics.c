@@ -203,9 +203,12 @@ collector_metrics_batch (collector_metrics_t *self, const wire_server_batch_t *b
         return;
     metrics_counter_add (self->received, batch->count);
     int64_t now = zclock_mono ();
+    /* An agent is its CURVE key, the same across reconnections; with --insecure, the
+       connection (ADDRESS/ROUTINGID). */
+    const char *who = batch->key[0] ? batch->key : batch->peer_name;
     size_t oldest = 0;
     for (size_t i = 0; i < self->npeers; i++) {
-        if (strcmp (self->peers[i].name, batch->peer_name) == 0) {
+        if (strcmp (self->peers[i].name, who) == 0) {
             self->peers[i].seen_ms = now;
             return;
         }
@@ -213,7 +216,7 @@ collector_metrics_batch (collector_metrics_t *self, const wire_server_batch_t *b
             oldest = i;
     }
     size_t slot = self->npeers < COLLECTOR_METRICS_PEERS_MAX ? self->npeers++ : oldest;
-    snprintf (self->peers[slot].name, sizeof self->peers[slot].name, "%s", batch->peer_name);
+    snprintf (self->peers[slot].name, sizeof self->peers[slot].name, "%s", who);
     self->peers[slot].seen_ms = now;
 }
 
