@@ -16,11 +16,13 @@ memory is over 512 MiB (and stays so after malloc_trim), so its peak RSS (VmHWM)
 generator's ground truth): the agent reconnects and resends what was unanswered."""
 
 import os
+import re
 import socket
 import struct
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import faultlib  # noqa: E402
@@ -146,7 +148,9 @@ def test_no_message_takes_the_collector_over_its_memory_bound(h):
     # Plaintext on loopback: the raw clients speak ZMTP's NULL mechanism. With CURVE no frame
     # is read before the handshake, so only an authorised key holder could do this; the
     # collector's memory path after the handshake is the same.
-    col = h.start_collector(db, args=["--insecure"], keys=False)
+    metrics_port = harness.free_port()
+    col = h.start_collector(db, args=["--insecure", "--metrics-bind", "127.0.0.1:%d" % metrics_port],
+                            keys=False)
     port = int(col.endpoint.rsplit(":", 1)[1])
     attacks = Attacks(col, port)
     spool = h.path("memory", "spool")
@@ -179,6 +183,12 @@ def test_no_message_takes_the_collector_over_its_memory_bound(h):
     if hwm > RSS_BOUND:
         fail("the collector's peak RSS is %.0f MiB, over the bound of %.0f MiB:\n%s" % (
             hwm / MIB, RSS_BOUND / MIB, "\n".join(attacks.report)))
+    exposition = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port,
+                                        timeout=10).read().decode()
+    drops = re.search(r"^parley_collector_memory_guard_drops_total (\S+)$", exposition, re.M)
+    if not drops or float(drops.group(1)) < 1:
+        fail("memory_guard_drops_total %s: the guard never fired" % (drops and drops.group(1)))
+    log("memory guard drops: %s" % drops.group(1))
     faultlib.finish(h, db, stream, runs[-1], spool, [col], summary=False)
 
 
