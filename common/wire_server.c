@@ -715,10 +715,12 @@ s_handle (wire_server_t *self, zmsg_t *msg)
         zhash_insert (self->peers, who, (void *)1);
         log_info (self->comp,
                   "peer identified",
-                  "peer=%s key=\"%s\" cert=\"%s\"",
+                  "peer=%s key=\"%s\" cert=\"%s\" associations=\"%s\" regions=\"%s\"",
                   who,
                   key,
-                  entry ? entry->file : "");
+                  entry ? entry->file : "",
+                  entry && entry->associations ? entry->associations : "",
+                  entry && entry->regions ? entry->regions : "");
     }
     wire_header_t hdr;
     char err[256];

@@ -150,6 +150,11 @@ def test_anonymous_and_unknown_keys_are_refused_and_nothing_is_stored(h):
         ok.close()
         if 'msg="peer identified"' not in col.log() or h.keys()["agent_cert"]["public"] not in col.log():
             fail("the first request of a peer does not name its key:\n%s" % col.tail())
+        # ... and the scope its certificate gives (the harness's agent key: every region).
+        identified = [l for l in col.log().splitlines() if 'msg="peer identified"' in l
+                      and h.keys()["agent_cert"]["public"] in l]
+        if not identified or 'regions="%s"' % ",".join(harness.region_codes()) not in identified[0]:
+            fail("the identified peer's line does not name its regions: %r" % identified[:1])
     finally:
         for c in clients.values():
             c.close()
