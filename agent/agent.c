@@ -316,6 +316,8 @@ agent_new (const agent_options_t *opts, const csv_mapping_t *mapping, char *err,
     sopts.batch_max = (size_t)opts->batch;
     sopts.window = (size_t)opts->window;
     sopts.resend_ms = opts->resend_ms;
+    sopts.curve_secret = opts->curve_secret;
+    sopts.collector_key = opts->collector_key;
     if (sopts.resend_max_ms < 6 * opts->resend_ms)
         sopts.resend_max_ms = 6 * opts->resend_ms;
     sender_handler_t handler = { s_on_outcome, s_on_done, self };

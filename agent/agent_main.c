@@ -14,6 +14,7 @@
 #include "agent_options.h"
 #include "csv_mapping.h"
 #include "daemon_signals.h"
+#include "curve_cert.h"
 #include "log.h"
 #include "mem.h"
 #include "subcommand.h"
@@ -27,6 +28,17 @@ typedef struct {
     char **argv; /* a copy of the array (getopt_long reorders the one it parses) */
     agent_options_t *opts;
 } s_reload_t;
+
+/* SIGHUP also makes a hub re-read its --relay-authorized-keys: the relay reads this flag at
+   its next turn (relay_watch_reload). */
+static volatile sig_atomic_t s_keys_reload = 0;
+
+static void
+s_reload_keys (void *ctx)
+{
+    (void)ctx;
+    s_keys_reload = 1;
+}
 
 /* SIGHUP: the config file and the command line parsed again; what may change without a
    restart (the log level) changes, the rest is logged as needing one. A file that no longer
@@ -62,7 +74,16 @@ s_reload (void *ctx)
 }
 
 /* `parley-agent NAME …`: the commands beside the daemon (common/subcommand.h). */
+static int
+s_keygen (int argc, char **argv)
+{
+    return curve_cert_keygen_main ("parley-agent", true, argc, argv);
+}
+
 static const subcommand_t s_subcommands[] = {
+    { "keygen",
+      s_keygen,
+      "write a CurveZMQ certificate pair: keygen --associations ID,ID | --region CODE BASE" },
     { "status", agent_status_run, "the spool's backlog, read from its files (--spool DIR)" },
     { NULL, NULL, NULL },
 };
@@ -84,6 +105,8 @@ main (int argc, char **argv)
     agent_options_t opts;
     options_result_t parsed = agent_options_parse (&opts, argc, argv, stdout, stderr);
     if (parsed != OPTIONS_RUN) {
+        if (parsed == OPTIONS_DONE && subcommand_help_asked (argc, reload.argv))
+            subcommand_print_help (s_subcommands, stdout);
         free (reload.argv);
         return options_exit_code (parsed);
     }
@@ -110,7 +133,8 @@ main (int argc, char **argv)
     /* No stop budget: the agent's stop saves the read positions, which must not be cut
        short (the unit's TimeoutStopSec bounds it). */
     if (daemon_signals_install ("parley-agent", 0) != 0 ||
-        daemon_signals_on_reload (s_reload, &reload) != 0) {
+        daemon_signals_on_reload (s_reload, &reload) != 0 ||
+        daemon_signals_on_reload (s_reload_keys, NULL) != 0) {
         fprintf (stderr, "parley-agent: could not install the signal handlers\n");
         csv_mapping_destroy (&mapping);
         agent_options_fini (&opts);
@@ -145,7 +169,14 @@ main (int argc, char **argv)
     /* A regional hub: the relay joins the agent's loop and feeds its intake. */
     relay_t *relay = NULL;
     if (opts.relay_bind.count > 0) {
-        relay = relay_new (opts.relay_bind.items, opts.relay_bind.count, agent_intake (agent));
+        wire_server_options_t so = { .endpoints = opts.relay_bind.items,
+                                     .count = opts.relay_bind.count,
+                                     .insecure = opts.insecure,
+                                     .curve_secret = opts.relay_curve_secret,
+                                     .authorized_keys = opts.relay_authorized_keys };
+        relay = relay_new (&so, agent_intake (agent));
+        if (relay)
+            relay_watch_reload (relay, &s_keys_reload);
         agent_producer_t producer = relay ? relay_producer (relay) : (agent_producer_t){ 0 };
         if (!relay || agent_add_producer (agent, &producer) != 0) {
             fprintf (stderr, "parley-agent: could not start the relay (see the log above)\n");

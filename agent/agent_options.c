@@ -1,5 +1,6 @@
 /* The parley-agent command line (see agent_options.h). */
 #include "agent_options.h"
+#include "wire_server.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -89,6 +90,22 @@ static const options_def_t s_defs[] = {
       .flags = OPTIONS_REPEATABLE,
       .help = "an INPUT, as a key of the config file can give it (one \"input = FILE\" line "
               "each; spaces in FILE are kept); read before the INPUT operands" },
+    { .name = "curve-secret", .arg = "FILE", .type = OPTIONS_STRING, S_AT (curve_secret),
+      .help = "this agent's CurveZMQ secret certificate (NAME.cert_secret, mode 0600, from "
+              "`parley-agent keygen`); with --collector-key" },
+    { .name = "collector-key", .arg = "FILE|KEY", .type = OPTIONS_STRING, S_AT (collector_key),
+      .help = "the collector's (or upstream hub's) public key: its NAME.cert, or the 40 "
+              "characters of Z85; without it the agent sends in plaintext" },
+    { .name = "relay-curve-secret", .arg = "FILE", .type = OPTIONS_STRING,
+      S_AT (relay_curve_secret),
+      .help = "a hub's server secret certificate for --relay-bind (as the collector's "
+              "--curve-secret)" },
+    { .name = "relay-authorized-keys", .arg = "DIR", .type = OPTIONS_STRING,
+      S_AT (relay_authorized_keys),
+      .help = "folder of the public certificates of the agents a hub takes events from, each "
+              "for the associations its metadata names; re-read on SIGHUP" },
+    { .name = "insecure", .type = OPTIONS_FLAG, S_AT (insecure), .flags = OPTIONS_CLI_ONLY,
+      .help = "--relay-bind without CURVE (plaintext, any sender); loopback or ipc:// only" },
     OPTIONS_LOG_LEVEL_ROW (agent_options_t, log_level),
     OPTIONS_CONFIG_ROWS (agent_options_t, config, check_config, "agent.conf"),
 };
@@ -196,6 +213,24 @@ s_check_together (const agent_options_t *opts, char *buf, size_t len)
         return "--timeout needs --once";
     if (opts->once && opts->follow)
         return "--follow never ends: not with --once";
+    if (!opts->curve_secret != !opts->collector_key)
+        return "--curve-secret and --collector-key go together (CURVE needs both)";
+    if (opts->relay_bind.count > 0) {
+        if (opts->insecure) {
+            for (size_t i = 0; i < opts->relay_bind.count; i++)
+                if (!wire_server_endpoint_is_local (opts->relay_bind.items[i])) {
+                    snprintf (buf,
+                              len,
+                              "--insecure refused on %s (not loopback): give "
+                              "--relay-curve-secret and --relay-authorized-keys",
+                              opts->relay_bind.items[i]);
+                    return buf;
+                }
+        } else if (!opts->relay_curve_secret || !opts->relay_authorized_keys) {
+            return "--relay-bind needs --relay-curve-secret FILE and --relay-authorized-keys DIR "
+                   "(or --insecure on a loopback endpoint)";
+        }
+    }
     return NULL;
 }
 

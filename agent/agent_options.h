@@ -68,6 +68,12 @@ typedef struct {
 
     /* --relay-bind, repeatable: a regional hub's endpoints for other agents (relay.h) */
     options_list_t relay_bind;
+    /* CURVE (docs/SECURITY.md) */
+    const char *curve_secret;          /* --curve-secret FILE: this agent's NAME.cert_secret */
+    const char *collector_key;         /* --collector-key FILE|Z85: the upstream's public key */
+    const char *relay_curve_secret;    /* --relay-curve-secret FILE: the hub's server key */
+    const char *relay_authorized_keys; /* --relay-authorized-keys DIR */
+    bool insecure;                     /* --insecure: the relay in plaintext (loopback only) */
 } agent_options_t;
 
 /* The table, for --help and for the config-file loader. */

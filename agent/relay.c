@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
+#include "key_scope.h"
 #include "log.h"
 #include "mem.h"
 #include "wire_server.h"
@@ -32,12 +34,14 @@ struct relay {
     bool refusing; /* the last batch was refused: say so when batches are taken again */
     uint64_t refused_at_start;
     relay_stats_t stats;
+    volatile sig_atomic_t *reload; /* SIGHUP (or NULL) */
 };
 
 relay_t *
-relay_new (const char *const *endpoints, size_t count, intake_t *intake)
+relay_new (const wire_server_options_t *opts, intake_t *intake)
 {
-    wire_server_options_t so = { endpoints, count, "relay" };
+    wire_server_options_t so = *opts;
+    so.comp = "relay";
     wire_server_t *server = wire_server_new (&so);
     if (!server)
         return NULL;
@@ -73,6 +77,33 @@ relay_destroy (relay_t **self_p)
     wire_server_destroy (&self->server, 1000);
     free (self);
     *self_p = NULL;
+}
+
+void
+relay_watch_reload (relay_t *self, volatile sig_atomic_t *flag)
+{
+    self->reload = flag;
+}
+
+/* Whether the sending key may report this event (checked here, before the intake, so that
+   nothing out of scope is ever spooled). An event that does not parse is left to the
+   intake, which rejects it with the v1 reason. */
+static bool
+s_in_scope (const wire_server_batch_t *batch, zframe_t *frame, reject_t *why)
+{
+    if (!batch->scope)
+        return true;
+    event_t ev;
+    reject_t ignored;
+    if (event_parse (
+          &ev, (const char *)zframe_data (frame), zframe_size (frame), event_now_us (), &ignored) !=
+        0) {
+        event_fini (&ev);
+        return true;
+    }
+    bool ok = key_scope_check (batch->scope, &ev, why);
+    event_fini (&ev);
+    return ok;
 }
 
 const char *
@@ -141,6 +172,12 @@ s_take (relay_t *self, wire_server_batch_t *batch)
         zframe_t *frame = batch->events[i];
         wire_outcome_t outcome = { .verdict = WIRE_ACCEPTED };
         uint64_t id = 0;
+        if (!s_in_scope (batch, frame, &outcome.why)) {
+            outcome.verdict = WIRE_REJECTED;
+            rejected++;
+            wire_outcomes_add (reply, &outcome);
+            continue;
+        }
         /* The line is the event's place in its batch: the agent's own line number does
            not travel, but its event_id does, in the input rejected.jsonl shows. */
         switch (intake_offer (self->intake,
@@ -205,10 +242,15 @@ static int
 s_pollitems (void *arg, zmq_pollitem_t *items, int max)
 {
     relay_t *self = arg;
-    if (max < 1 || self->pending_events >= RELAY_PENDING_MAX)
+    if (max < 2)
         return 0;
-    items[0] = (zmq_pollitem_t){ wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 };
-    return 1;
+    /* The monitor always (connections are logged while their descriptors are open); the
+       socket only while there is room for more batches. */
+    items[0] = (zmq_pollitem_t){ wire_server_monitor_socket (self->server), 0, ZMQ_POLLIN, 0 };
+    if (self->pending_events >= RELAY_PENDING_MAX)
+        return 1;
+    items[1] = (zmq_pollitem_t){ wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 };
+    return 2;
 }
 
 static int
@@ -224,8 +266,16 @@ static void
 s_process (void *arg, zmq_pollitem_t *items, int n, int64_t now)
 {
     relay_t *self = arg;
+    if (self->reload && *self->reload) {
+        *self->reload = 0;
+        if (wire_server_reload_keys (self->server) != 0) {
+            /* logged; the keys loaded before stay in force */
+        }
+    }
     s_answer_durable (self);
-    if (n >= 1 && (items[0].revents & ZMQ_POLLIN)) {
+    if (n >= 1 && (items[0].revents & ZMQ_POLLIN))
+        wire_server_log_connections (self->server);
+    if (n >= 2 && (items[1].revents & ZMQ_POLLIN)) {
         for (int k = 0; k < RELAY_READ_BUDGET && self->pending_events < RELAY_PENDING_MAX; k++) {
             if (k > 0 && zclock_mono () - now >= RELAY_READ_MS)
                 break;

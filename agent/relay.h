@@ -2,6 +2,10 @@
    hub exactly as to the collector, and the hub forwards what it took with its own sender,
    from its own spool, to the collector or to the next hub (docs/PROTOCOL.md, section 11).
 
+   Each event is also checked against the scope of the key that sent it (key_scope.h): an
+   event for an association the key may not report for is answered "rejected" with the
+   reason "not authorised for association X" and never spooled.
+
    The agents' side is the server half of PARLEY/1 that the collector uses too
    (common/wire_server.h): the same socket options, PING/PONG, ERROR for a malformed
    request, the order after a refusal. Each event of a batch goes through the intake
@@ -30,6 +34,8 @@
 #include "agent.h"
 #include "intake.h"
 #include "parley.h"
+#include "wire_server.h"
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,10 +55,15 @@ typedef struct {
     uint64_t orphaned; /* events appended from batches then refused: duplicates later */
 } relay_stats_t;
 
-/* Binds the endpoints (e.g. "tcp://0.0.0.0:5571") and offers what comes to intake
-   (borrowed: it must outlive the relay). Returns NULL when a bind fails (logged). Caller
-   owns the result. */
-relay_t *relay_new (const char *const *endpoints, size_t count, intake_t *intake);
+/* Binds the endpoints of opts (e.g. "tcp://0.0.0.0:5571"; its CURVE fields as for the
+   collector: --relay-curve-secret, --relay-authorized-keys, or --insecure; opts->comp is set
+   here) and offers what comes to intake (borrowed: it must outlive the relay). Returns NULL
+   when a bind fails or the keys cannot be read (logged). Caller owns the result. */
+relay_t *relay_new (const wire_server_options_t *opts, intake_t *intake);
+
+/* The flag a SIGHUP handler sets: at its next turn the relay clears it and re-reads its
+   authorised keys (wire_server_reload_keys). flag must outlive the relay. */
+void relay_watch_reload (relay_t *self, volatile sig_atomic_t *flag);
 /* Closes the socket, giving replies already queued a second to leave; batches not yet
    answered are dropped (their agents resend them). NULL-safe; sets *self_p to NULL. */
 void relay_destroy (relay_t **self_p);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backoff.h"
+#include "curve_cert.h"
 #include "log.h"
 #include "mem.h"
 #include "rate_limit.h"  /* RATE_LIMIT_REASON */
@@ -53,6 +54,10 @@ struct sender {
     bool want_ping;
     uint64_t ping_token;
     unsigned silent_failovers; /* in a row, without hearing anything: throttles the log */
+    zcert_t *cert;             /* our CURVE keys, or NULL: plaintext */
+    char server_key[CURVE_CERT_KEY_LEN + 1];
+    backoff_t refused_backoff; /* after the collector refused our key */
+    int64_t refused_until;     /* no socket until then (zclock_mono); 0: none */
     sender_stats_t stats;
 };
 
@@ -67,6 +72,7 @@ sender_options_defaults (sender_options_t *opts)
     opts->resend_max_ms = 60000;
     opts->ping_ms = 1000;
     opts->dead_ms = 3000;
+    opts->refused_max_ms = 30000;
 }
 
 static void
@@ -142,6 +148,10 @@ s_connect (sender_t *self)
     zsock_set_heartbeat_timeout (self->dealer, self->opts.dead_ms);
     zsock_set_heartbeat_ttl (self->dealer, self->opts.dead_ms);
     zsock_set_maxmsgsize (self->dealer, WIRE_FRAME_MAX);
+    if (self->cert) {
+        zcert_apply (self->cert, self->dealer);
+        zsock_set_curve_serverkey (self->dealer, self->server_key);
+    }
 
     char monitor_ep[96];
     snprintf (monitor_ep,
@@ -151,7 +161,9 @@ s_connect (sender_t *self)
               ++self->generation);
     if (zmq_socket_monitor (zsock_resolve (self->dealer),
                             monitor_ep,
-                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                              ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                              ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
         log_error ("sender", "could not monitor socket", "err=\"%s\"", zmq_strerror (zmq_errno ()));
         s_teardown (self);
         return -1;
@@ -198,12 +210,42 @@ sender_new (const sender_options_t *opts, const sender_handler_t *handler)
     self->handler = *handler;
     self->batches = xcalloc (opts->window, sizeof *self->batches);
     self->next_seq = 1;
-    if (s_connect (self) != 0) {
-        free (self->batches);
-        free (self);
-        return NULL;
+    backoff_init (
+      &self->refused_backoff, 1000, opts->refused_max_ms > 1000 ? opts->refused_max_ms : 1000);
+    char err[512];
+    if (opts->curve_secret || opts->collector_key) {
+        if (!opts->curve_secret || !opts->collector_key) {
+            log_error ("sender", "CURVE needs both --curve-secret and --collector-key", NULL);
+            goto fail;
+        }
+        self->cert = curve_cert_load_secret (opts->curve_secret, err, sizeof err);
+        if (!self->cert) {
+            log_error ("sender", "could not load our secret key", "err=\"%s\"", err);
+            goto fail;
+        }
+        if (curve_cert_public_key (opts->collector_key, self->server_key, err, sizeof err) != 0) {
+            log_error ("sender", "could not read the collector's key", "err=\"%s\"", err);
+            goto fail;
+        }
+        log_info ("sender",
+                  "curve enabled",
+                  "public_key=\"%s\" collector_key=\"%s\"",
+                  zcert_public_txt (self->cert),
+                  self->server_key);
+    } else {
+        log_warn ("sender",
+                  "no --collector-key: sending in plaintext (a collector that requires CURVE "
+                  "will not answer)",
+                  NULL);
     }
+    if (s_connect (self) != 0)
+        goto fail;
     return self;
+fail:
+    zcert_destroy (&self->cert);
+    free (self->batches);
+    free (self);
+    return NULL;
 }
 
 void
@@ -213,6 +255,7 @@ sender_destroy (sender_t **self_p)
         return;
     sender_t *self = *self_p;
     s_teardown (self);
+    zcert_destroy (&self->cert);
     s_batch_destroy (&self->open);
     for (size_t i = 0; i < self->count; i++)
         s_batch_destroy (&self->batches[i]);
@@ -523,20 +566,44 @@ s_monitor (sender_t *self)
             memcpy (&event, zframe_data (f), sizeof event);
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             self->connected = true;
+            backoff_reset (&self->refused_backoff);
             self->want_ping = true; /* prove the collector itself, not only its socket, is there */
             log_info ("sender",
                       "connected to collector",
                       "endpoint=\"%s\" batches_waiting=%zu",
                       sender_endpoint (self),
                       self->count);
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
+                   (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && self->cert)) {
+            /* libzmq does not reconnect after this, and sends would wait forever: the
+               socket is rebuilt, after a backoff, like a dropped one. */
+            int64_t wait = backoff_next (&self->refused_backoff);
+            self->refused_until = zclock_mono () + wait;
+            self->stats.key_refusals++;
+            log_error ("sender",
+                       event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                         ? "collector refused our key"
+                         : "curve handshake with collector failed (wrong collector key?)",
+                       "endpoint=\"%s\" public_key=\"%s\" retry_ms=%" PRId64,
+                       sender_endpoint (self),
+                       self->cert ? zcert_public_txt (self->cert) : "",
+                       wait);
+            self->connected = false;
+            s_mark_all_unsent (self);
+            dropped = true;
+        } else if (event == ZMQ_EVENT_DISCONNECTED && !self->connected) {
+            /* Closed before the handshake (a collector at its connection limit closes new
+               connections at once): nothing of ours went on it, so the socket is kept and
+               libzmq reconnects with its own backoff. Rebuilding it here would make and
+               drop sockets as fast as the collector closes them, until we ran out of
+               descriptors. */
         } else if (event == ZMQ_EVENT_DISCONNECTED) {
             /* Whatever was on that connection is lost with it (or was answered into it). */
-            if (self->connected)
-                log_warn ("sender",
-                          "connection to collector lost, will resend unanswered batches",
-                          "endpoint=\"%s\" batches=%zu",
-                          sender_endpoint (self),
-                          self->count);
+            log_warn ("sender",
+                      "connection to collector lost, will resend unanswered batches",
+                      "endpoint=\"%s\" batches=%zu",
+                      sender_endpoint (self),
+                      self->count);
             self->connected = false;
             s_mark_all_unsent (self);
             dropped = true;
@@ -554,6 +621,8 @@ s_monitor (sender_t *self)
     int64_t heard = self->last_heard;
     s_teardown (self);
     s_mark_all_unsent (self);
+    if (self->refused_until > zclock_mono ())
+        return; /* sender_process makes the socket again once the wait is over */
     if (s_connect (self) == 0)
         self->last_heard = heard;
 }
@@ -644,10 +713,15 @@ void
 sender_process (sender_t *self)
 {
     if (!self->dealer) {
+        if (self->refused_until > zclock_mono ())
+            return;
+        self->refused_until = 0;
         if (s_connect (self) != 0)
             return;
     }
     s_monitor (self);
+    if (!self->dealer)
+        return; /* refused: waiting before the next socket */
     s_receive (self);
     int64_t now = zclock_mono ();
     if (now - self->last_heard >= self->opts.dead_ms) {
@@ -694,9 +768,11 @@ sender_pollitems (sender_t *self, zmq_pollitem_t *items, int max)
 int
 sender_timeout_ms (sender_t *self)
 {
-    if (!self->dealer)
-        return 100;
     int64_t now = zclock_mono ();
+    if (!self->dealer) {
+        int64_t left = self->refused_until - now;
+        return left > 0 ? (left < 1000 ? (int)left : 1000) : 100;
+    }
     int64_t due = self->last_heard + self->opts.dead_ms;
     if (!self->want_ping) {
         int64_t ping = (self->last_heard > self->last_ping ? self->last_heard : self->last_ping) +

@@ -10,6 +10,13 @@
    nothing queued in it overtakes the resends (the collector then stores a feed's events
    in the feed's order, which decides which of two conflicting events stays).
 
+   CURVE: with a secret cert and the collector's public key, the socket is a CURVE client.
+   A collector that does not know our key fails the handshake (the monitor's
+   HANDSHAKE_FAILED_AUTH), after which libzmq never reconnects that socket: the sender logs
+   "collector refused our key" and rebuilds the socket after a backoff (1 s doubling to
+   refused_max_ms), so that a key added on the collector later (SIGHUP) is used within that
+   time.
+
    Liveness: the agent PINGs when it has heard nothing for ping_ms; a collector silent for
    dead_ms is taken for dead, and the socket is rebuilt on the next --connect endpoint
    (round robin), with every unanswered batch sent again there.
@@ -37,6 +44,11 @@ typedef struct {
     int resend_max_ms;  /* ceiling of the resend backoff; default 60000 */
     int ping_ms;        /* PING after this much silence from the collector; default 1000 */
     int dead_ms;        /* fail over after this much silence; default 3000 */
+    /* CURVE (docs/SECURITY.md): both, or neither (plaintext, logged at start). */
+    const char *curve_secret;  /* this agent's NAME.cert_secret */
+    const char *collector_key; /* the collector's public key: a cert file, or Z85 text */
+    int refused_max_ms;        /* ceiling of the wait before trying again after the collector
+                                  refused our key; default 30000 (starts at 1 s) */
 } sender_options_t;
 
 /* One event as handed to the sender, and as given back with its outcome. */
@@ -66,12 +78,14 @@ typedef struct {
     uint64_t answered;        /* batches whose OUTCOMES arrived */
     int64_t last_reply_ms;    /* zclock_mono of the collector's last message (0: none yet) */
     int64_t last_outcomes_ms; /* … of its last OUTCOMES (0: none yet) */
+    uint64_t key_refusals;    /* handshakes the collector failed for our key */
 } sender_stats_t;
 
 void sender_options_defaults (sender_options_t *opts);
 
 /* Creates the socket and connects it to the first endpoint (the collector need not be
-   there yet). Returns NULL if the socket cannot be made (logged). */
+   there yet). Returns NULL if the socket cannot be made or the keys cannot be read
+   (logged). */
 sender_t *sender_new (const sender_options_t *opts, const sender_handler_t *handler);
 /* Closes the socket, dropping unanswered batches (they are still in the caller's spool);
    NULL-safe; sets *self_p to NULL. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "backoff.h"
@@ -54,6 +55,7 @@ struct collector {
     s_group_t groups[2];
     s_group_t *current, *next;
     const volatile sig_atomic_t *stop;
+    volatile sig_atomic_t *reload; /* SIGHUP: re-read the authorised keys (or NULL) */
     backoff_t write_backoff;
     backoff_t watch_backoff; /* s_watch_db: reconnecting between batches, and when next */
     int64_t watch_at;
@@ -91,6 +93,44 @@ s_on_connect (PGconn *conn, void *arg)
     }
     collector_metrics_connected (self->metrics);
     return 0;
+}
+
+/* Who a batch is from, for per-agent limits: its CURVE key (an agent that reconnects is
+   the same agent), or its connection when --insecure. */
+static const char *
+s_sender (const wire_server_batch_t *batch)
+{
+    return batch->key[0] ? batch->key : batch->peer_name;
+}
+
+/* The connection ceiling: --max-connections, or the descriptor limit (soft raised to hard
+   first: systemd's default soft limit is 1024) less a margin for the database, the log and
+   libzmq's own descriptors, so that the limit is the collector's, logged, and never the
+   kernel's (at EMFILE libzmq retries accept in a loop and serves no one). */
+#define S_FD_MARGIN 128
+static size_t
+s_max_connections (const collector_options_t *opts)
+{
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = was;
+    }
+    size_t fds = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                   ? (size_t)rl.rlim_cur
+                   : 1048576;
+    size_t room = fds > 2 * S_FD_MARGIN ? fds - S_FD_MARGIN : fds / 2;
+    size_t max = opts->max_connections > 0 ? (size_t)opts->max_connections : room;
+    if (max > room)
+        log_warn ("collector",
+                  "--max-connections is above what the descriptor limit allows",
+                  "max_connections=%zu fd_limit=%zu",
+                  max,
+                  fds);
+    log_info ("collector", "connection limit", "max_connections=%zu fd_limit=%zu", max, fds);
+    return max;
 }
 
 /* While a connection attempt waits: /metrics and /readyz are still answered. */
@@ -144,7 +184,13 @@ collector_new (const collector_options_t *opts)
     collector_t *self = xcalloc (1, sizeof *self);
     self->opts = opts;
     self->schema_mode = SCHEMA_START;
-    wire_server_options_t so = { opts->bind.items, opts->bind.count, "receiver" };
+    wire_server_options_t so = { .endpoints = opts->bind.items,
+                                 .count = opts->bind.count,
+                                 .comp = "receiver",
+                                 .insecure = opts->insecure,
+                                 .curve_secret = opts->curve_secret,
+                                 .authorized_keys = opts->authorized_keys,
+                                 .max_connections = s_max_connections (opts) };
     self->server = wire_server_new (&so);
     if (!self->server) {
         free (self);
@@ -209,8 +255,9 @@ s_group_add (s_group_t *group, wire_server_batch_t *batch)
         memset (&items[e], 0, sizeof items[e]);
         items[e].line = (const char *)zframe_data (batch->events[e]);
         items[e].len = zframe_size (batch->events[e]);
+        items[e].scope = batch->scope;
     }
-    store_stage (items, batch->count, &group->rows, event_now_us (), batch->peer_name);
+    store_stage (items, batch->count, &group->rows, event_now_us (), s_sender (batch));
     group->events += batch->count;
 }
 
@@ -268,8 +315,14 @@ s_recv (collector_t *self, int timeout_ms)
 {
     if (collector_metrics_fd (self->metrics) < 0)
         return wire_server_recv (self->server, timeout_ms);
-    zmq_pollitem_t items[2] = { { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 } };
-    if (s_poll (self, items, 1, timeout_ms) <= 0 || !(items[0].revents & ZMQ_POLLIN))
+    /* The monitor too: connections are logged while their descriptors are open. */
+    zmq_pollitem_t items[3] = { { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 },
+                                { wire_server_monitor_socket (self->server), 0, ZMQ_POLLIN, 0 } };
+    if (s_poll (self, items, 2, timeout_ms) <= 0)
+        return NULL;
+    if (items[1].revents & ZMQ_POLLIN)
+        wire_server_log_connections (self->server);
+    if (!(items[0].revents & ZMQ_POLLIN))
         return NULL;
     return wire_server_recv (self->server, 0);
 }
@@ -296,8 +349,8 @@ s_take (collector_t *self, wire_server_batch_t *batch)
     collector_metrics_batch (self->metrics, batch);
     if (self->db_down && now < self->retry_at)
         s_refuse (self, &batch);
-    /* Keyed by the connection's peer name for now; with CURVE, by the agent's key. */
-    else if (self->rate && !rate_limit_take (self->rate, batch->peer_name, batch->count, now)) {
+    /* Keyed by the agent's CURVE key (the connection's peer name when --insecure). */
+    else if (self->rate && !rate_limit_take (self->rate, s_sender (batch), batch->count, now)) {
         collector_metrics_rate_limited (self->metrics);
         wire_server_refuse (self->server, &batch, RATE_LIMIT_REASON);
     } else
@@ -562,6 +615,12 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     while (!*stop) {
         service_notify_turn (); /* READY=1 at the first turn, then the watchdog */
         daemon_signals_turn (); /* logs signals, SIGHUP reloads: in the loop, not a handler */
+        if (self->reload && *self->reload) {
+            *self->reload = 0;
+            if (wire_server_reload_keys (self->server) != 0) {
+                /* logged; the keys loaded before stay in force */
+            }
+        }
         /* At most one retention batch per turn, between writes (collector/retention.h). */
         if (self->retention && !self->db_down && db_session_is_connected (self->db))
             retaining =
@@ -591,6 +650,12 @@ collector_run (collector_t *self, const volatile sig_atomic_t *stop)
     s_totals_line (self);
     log_info ("collector", "stopped", "exit_status=%d", 0);
     return 0;
+}
+
+void
+collector_watch_reload (collector_t *self, volatile sig_atomic_t *flag)
+{
+    self->reload = flag;
 }
 
 int

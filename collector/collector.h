@@ -40,4 +40,8 @@ int collector_migrate (const char *db, bool dry_run);
 /* --migrate-only: collector_migrate (opts->db, false), kept for older scripts. */
 int collector_migrate_only (const collector_options_t *opts);
 
+/* The flag a SIGHUP handler sets: once per loop turn the collector clears it and re-reads
+   its authorised keys (wire_server_reload_keys). flag must outlive the collector. */
+void collector_watch_reload (collector_t *self, volatile sig_atomic_t *flag);
+
 #endif

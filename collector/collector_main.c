@@ -9,12 +9,24 @@
 #include "collector.h"
 #include "collector_options.h"
 #include "daemon_signals.h"
+#include "curve_cert.h"
 #include "log.h"
 #include "mem.h"
 #include "retention.h"
 #include "subcommand.h"
 #include "service_notify.h"
 #include "verify.h"
+
+/* SIGHUP also re-reads the authorised keys, at the loop's next turn
+   (collector_watch_reload). */
+static volatile sig_atomic_t s_keys_reload = 0;
+
+static void
+s_reload_keys (void *ctx)
+{
+    (void)ctx;
+    s_keys_reload = 1;
+}
 
 /* The stop budget: SIGTERM must end the process within 5 s. A clean stop takes well under
    a second; if something blocks longer (a database that stopped answering mid-query, with
@@ -67,6 +79,7 @@ s_serve (const collector_options_t *opts)
     collector_t *collector = collector_new (opts);
     if (!collector)
         return 1;
+    collector_watch_reload (collector, &s_keys_reload);
     int rc = collector_run (collector, daemon_signals_stop_flag ());
     daemon_signals_clear_reload ();
     service_notify_stopping ();
@@ -90,10 +103,17 @@ s_migrate (int argc, char **argv)
 }
 
 /* `parley-collector NAME …`: the commands beside the daemon (common/subcommand.h). */
+static int
+s_keygen (int argc, char **argv)
+{
+    return curve_cert_keygen_main ("parley-collector", false, argc, argv);
+}
+
 static const subcommand_t s_subcommands[] = {
     { "migrate",
       s_migrate,
       "bring the database schema up to date as its owner (--dry-run: list what is pending)" },
+    { "keygen", s_keygen, "write a CurveZMQ certificate pair: keygen BASE" },
     { "verify", verify_main, "recompute every aggregate and report each difference" },
     { "rebuild", verify_rebuild_main, "recompute state and aggregates from the events" },
     { "retention", retention_main, "blank the notes of old conversations now (--days N)" },
@@ -112,6 +132,8 @@ main (int argc, char **argv)
     collector_options_t opts;
     options_result_t parsed = collector_options_parse (&opts, argc, argv, stdout, stderr);
     if (parsed != OPTIONS_RUN) {
+        if (parsed == OPTIONS_DONE && subcommand_help_asked (argc, argv_copy))
+            subcommand_print_help (s_subcommands, stdout);
         free (argv_copy);
         return options_exit_code (parsed);
     }
@@ -122,7 +144,8 @@ main (int argc, char **argv)
     zsys_set_logstream (stderr);
     s_reload_t reload = { .argc = argc, .argv = argv_copy, .opts = &opts };
     if (daemon_signals_install ("parley-collector", S_STOP_BUDGET_S) != 0 ||
-        daemon_signals_on_reload (s_reload, &reload) != 0) {
+        daemon_signals_on_reload (s_reload, &reload) != 0 ||
+        daemon_signals_on_reload (s_reload_keys, NULL) != 0) {
         fprintf (stderr, "parley-collector: could not install the signal handlers\n");
         collector_options_fini (&opts);
         free (argv_copy);

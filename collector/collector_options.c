@@ -3,6 +3,7 @@
 
 #include "config_file.h"
 #include "log.h" /* log_level_names */
+#include "wire_server.h"
 
 #define S_AT(member) OPTIONS_AT (collector_options_t, member)
 
@@ -24,6 +25,21 @@ static const options_def_t s_defs[] = {
     { .name = "stats-interval", .arg = "SECONDS", .type = OPTIONS_INT, S_AT (stats_interval_s),
       .min = 1, .max = 86400, .def = "10",
       .help = "seconds between throughput lines in the log" },
+    { .name = "curve-secret", .arg = "FILE", .type = OPTIONS_STRING, S_AT (curve_secret),
+      .help = "the collector's CurveZMQ secret certificate (NAME.cert_secret, mode 0600, "
+              "from `parley-collector keygen NAME`); required unless --insecure" },
+    { .name = "authorized-keys", .arg = "DIR", .type = OPTIONS_STRING, S_AT (authorized_keys),
+      .help = "folder of the agents' public certificates (NAME.cert): only these keys may "
+              "connect, each for the associations its metadata names; re-read on SIGHUP; "
+              "required unless --insecure" },
+    { .name = "insecure", .type = OPTIONS_FLAG, S_AT (insecure), .flags = OPTIONS_CLI_ONLY,
+      .help = "no CURVE: plaintext, and anyone who reaches the endpoint may send events for "
+              "any association; refused unless every --bind is loopback or ipc://" },
+    { .name = "max-connections", .arg = "N", .type = OPTIONS_INT, S_AT (max_connections),
+      .min = 0, .max = 10000000, .def = "0",
+      .help = "agent connections open at once; one beyond is closed at once (logged once) "
+              "while the connected agents are served; 0: the file descriptor limit (raised to "
+              "its hard limit at start) less 128 for the database and files" },
     { .name = "notes-retention-days", .arg = "N", .type = OPTIONS_INT,
       S_AT (notes_retention_days), .min = 0, .max = 36500, .def = "0",
       .help = "blank the notes of conversations that took place more than N days ago, at "
@@ -77,6 +93,30 @@ collector_options_parse (collector_options_t *opts, int argc, char **argv, FILE 
                               err,
                               "--bind ENDPOINT is required, e.g. --bind tcp://127.0.0.1:5570 "
                               "(or --migrate-only)");
+    }
+    if (r == OPTIONS_RUN && !opts->migrate_only) {
+        const char *bad = NULL;
+        if (opts->insecure) {
+            for (size_t i = 0; i < opts->bind.count && !bad; i++)
+                if (!wire_server_endpoint_is_local (opts->bind.items[i]))
+                    bad = opts->bind.items[i];
+            if (bad) {
+                char line[512];
+                snprintf (line,
+                          sizeof line,
+                          "--insecure refused on %s (not loopback): give --curve-secret and "
+                          "--authorized-keys",
+                          bad);
+                collector_options_fini (opts);
+                return options_error (&collector_options_spec, err, "%s", line);
+            }
+        } else if (!opts->curve_secret || !opts->authorized_keys) {
+            collector_options_fini (opts);
+            return options_error (&collector_options_spec,
+                                  err,
+                                  "--curve-secret FILE and --authorized-keys DIR are required "
+                                  "(or --insecure on a loopback endpoint)");
+        }
     }
     if (r == OPTIONS_RUN && opts->check_config) {
         fprintf (out, "parley-collector: configuration ok\n");

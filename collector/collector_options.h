@@ -16,19 +16,23 @@
 #define COLLECTOR_METRICS_BIND_DEF "127.0.0.1:9570" /* --metrics-bind */
 
 typedef struct {
-    const char *db;           /* --db; NULL: the libpq environment */
-    options_list_t bind;      /* --bind, repeatable, in the order given */
-    int log_level;            /* --log-level: a log_level_t */
-    int max_events;           /* --max-events: events per transaction */
-    int stats_interval_s;     /* --stats-interval: seconds between progress lines */
-    bool migrate_only;        /* --migrate-only */
-    int notes_retention_days; /* --notes-retention-days: 0 off (collector/retention.h) */
-    int rate_limit;           /* --rate-limit: events/s per agent, 0 off (common/rate_limit.h) */
-    int rate_burst;           /* --rate-burst: events an agent may send at once */
-    const char *metrics_bind; /* --metrics-bind ADDR:PORT; "" or "off": none */
-    const char *config;       /* --config FILE (NULL: the default file, if it exists) */
-    bool check_config;        /* --check-config */
-    options_list_t owned;     /* the config file's values (options_keep) */
+    const char *db;              /* --db; NULL: the libpq environment */
+    options_list_t bind;         /* --bind, repeatable, in the order given */
+    int log_level;               /* --log-level: a log_level_t */
+    int max_events;              /* --max-events: events per transaction */
+    int stats_interval_s;        /* --stats-interval: seconds between progress lines */
+    bool migrate_only;           /* --migrate-only */
+    int notes_retention_days;    /* --notes-retention-days: 0 off (collector/retention.h) */
+    int rate_limit;              /* --rate-limit: events/s per agent, 0 off (common/rate_limit.h) */
+    int rate_burst;              /* --rate-burst: events an agent may send at once */
+    const char *metrics_bind;    /* --metrics-bind ADDR:PORT; "" or "off": none */
+    const char *config;          /* --config FILE (NULL: the default file, if it exists) */
+    bool check_config;           /* --check-config */
+    const char *curve_secret;    /* --curve-secret FILE: the collector's NAME.cert_secret */
+    const char *authorized_keys; /* --authorized-keys DIR: the agents' public certs */
+    bool insecure;               /* --insecure: plaintext, loopback endpoints only */
+    int max_connections;         /* --max-connections; 0: the file descriptor limit less a margin */
+    options_list_t owned;        /* the config file's values (options_keep) */
 } collector_options_t;
 
 /* The table, for --help and for the config-file loader. */

@@ -145,7 +145,7 @@ static const options_spec_t s_spec = {
              "(in parley.event:\nthe notes column and the raw line), keeping every count. "
              "The daemon does the same\nonce a day with --notes-retention-days N.",
     .epilog = "Prints how many events were blanked. Exit status: 0 success, 1 database "
-              "failure, 2 bad usage.\nSee docs/SECURITY-retention.md.",
+              "failure, 2 bad usage.\nSee docs/SECURITY.md, \"Personal data\".",
 };
 
 int

@@ -2,7 +2,7 @@
    conversations that took place more than N days ago (--notes-retention-days N), in the
    notes column and in the raw line, through parley.retention_blank_notes()
    (deploy/sql/repeatable/50_retention.sql), keeping every count: no conversation state
-   and no aggregate is touched. docs/SECURITY-retention.md says what is kept and why.
+   and no aggregate is touched. docs/SECURITY.md ("Personal data") says what is kept and why.
 
    The work is cut into batches of RETENTION_BATCH events, one short transaction each, so
    that the collector's loop, which runs one batch per turn between its writes

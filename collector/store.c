@@ -366,7 +366,8 @@ store_stage (store_item_t *items,
         store_item_t *item = &items[i];
         event_t ev;
         reject_t why;
-        if (event_parse (&ev, item->line, item->len, now_us, &why) != 0) {
+        if (event_parse (&ev, item->line, item->len, now_us, &why) != 0 ||
+            !key_scope_check (item->scope, &ev, &why)) {
             item->outcome.verdict = WIRE_REJECTED;
             item->outcome.why = why;
             item->done = true;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 #include "db.h"
+#include "key_scope.h"
 #include "parley.h"
 #include "wire.h"
 
@@ -28,7 +29,8 @@
 typedef struct {
     const char *line; /* the event's JSON text; borrowed (e.g. a frame's data) */
     size_t len;
-    bool done; /* outcome is final: committed, or rejected without the database */
+    const key_scope_t *scope; /* what the sending key may report for (borrowed); NULL: any */
+    bool done;                /* outcome is final: committed, or rejected without the database */
     wire_outcome_t outcome;
     size_t row_off; /* store_stage: where its staging row is in the rows buffer */
     size_t row_len;
@@ -59,11 +61,12 @@ void store_destroy (store_t **self_p);
 int store_prepare (store_t *self, PGconn *conn) PARLEY_MUST_CHECK;
 
 /* Checks items[0..count) (line and len set, the rest zero) with event_parse: an invalid one
-   is done, rejected with the field and reason; a valid one gets its staging row appended to
-   rows (the caller's, shared by all the items of one store_write) and row_off/row_len set.
-   now_us is the collector's clock (UTC microseconds) for the "reported_at not more than a
-   day ahead" rule. delivered_by (or NULL) goes into parley.event.delivered_by of each: the
-   batch's peer name for now, its CURVE key once the transport is authenticated. */
+   is done, rejected with the field and reason, and so is one its key's scope does not
+   allow (key_scope.h: "not authorised for association X"); a valid one gets its staging row
+   appended to rows (the caller's, shared by all the items of one store_write) and row_off/
+   row_len set. now_us is the collector's clock (UTC microseconds) for the "reported_at not
+   more than a day ahead" rule. delivered_by (or NULL) goes into parley.event.delivered_by of
+   each: the sending CURVE key, or the connection's peer name when --insecure. */
 void store_stage (store_item_t *items,
                   size_t count,
                   db_buf_t *rows,

@@ -23,3 +23,15 @@ subcommand_print_help (const subcommand_t *table, FILE *out)
         fprintf (out, "  %-20s %s\n", entry->name, entry->summary);
     fprintf (out, "\n");
 }
+
+bool
+subcommand_help_asked (int argc, char *const *argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--") == 0)
+            return false;
+        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+            return true;
+    }
+    return false;
+}

@@ -4,6 +4,7 @@
    subcommand, which parses its own argv (argv[0] is the subcommand's name). */
 #ifndef PARLEY_SUBCOMMAND_H
 #define PARLEY_SUBCOMMAND_H
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef struct {
@@ -18,5 +19,9 @@ const subcommand_t *subcommand_find (const subcommand_t *table, int argc, char *
 
 /* Prints "Commands:" and one line per entry, for --help (nothing for an empty table). */
 void subcommand_print_help (const subcommand_t *table, FILE *out);
+
+/* Whether argv (as given, before getopt reorders it) asks for --help or -h before any
+   "--": after the daemon's own --help, its main then lists the commands too. */
+bool subcommand_help_asked (int argc, char *const *argv);
 
 #endif

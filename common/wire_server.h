@@ -24,18 +24,35 @@
    its spool), ZeroMQ queues at most that much per agent and then stops reading that agent's TCP
    connection, so backpressure reaches the agents instead of memory growing here.
 
-   What later work adds here, so that the collector and every hub get it at once: CURVE
-   and ZAP as fields of wire_server_options_t, the CURVE key as the batch's peer name, a
-   per-peer rate limit that holds batches back inside wire_server_recv (not acknowledged,
-   never dropped), connection logging from this socket's monitor. */
+   CURVE (docs/SECURITY.md): unless opts.insecure, the socket is a CURVE server with the
+   secret cert opts.curve_secret, and czmq's zauth, started before the socket binds, admits
+   only the public certs in opts.authorized_keys (ZAP domain CURVE_CERT_ZAP_DOMAIN, with
+   ZMQ_ZAP_ENFORCE_DOMAIN set so that a missing handler fails closed): an unknown key fails
+   the handshake and nothing from it is read. Each batch carries its sender's key (the
+   "User-Id" property of a frame from the wire) and that key's scope (key_scope.h), read
+   from the cert's metadata in the folder as loaded at start or at the last
+   wire_server_reload_keys. A message from a key no longer in the folder after a reload (a
+   connection made before it was removed) is dropped unanswered and logged.
+
+   Connections are logged from the socket's monitor: accepted (with the peer's address),
+   handshake failed, disconnected; and the first request of each routing id names its
+   address and key.
+
+   What later work adds here: a per-peer rate limit that holds batches back inside
+   wire_server_recv (not acknowledged, never dropped). */
 #ifndef PARLEY_WIRE_SERVER_H
 #define PARLEY_WIRE_SERVER_H
+#include "key_scope.h"
 #include "parley.h"
 #include "wire.h"
 #include <czmq.h>
 #include <stdint.h>
+#include "curve_cert.h"
 
 #define WIRE_SERVER_RCVHWM 64
+/* What CURVE adds to each frame on the wire (ZMTP 3 MESSAGE command: name 8, nonce 8,
+   flags 1, MAC 16), allowed on top of WIRE_FRAME_MAX: the bound stays exactly 64 KiB. */
+#define WIRE_SERVER_CURVE_OVERHEAD 33
 /* Replies queued per peer before more to it are dropped (a peer that does not read): with
    at most 5000 outcomes a reply, this bounds what one peer's replies hold here. */
 #define WIRE_SERVER_SNDHWM 256
@@ -56,8 +73,17 @@ typedef struct {
     const char *const *endpoints; /* e.g. "tcp://0.0.0.0:5570", "ipc:///run/parley/c.sock";
                                      a tcp port "*" picks a free one (borrowed) */
     size_t count;
-    const char *comp; /* the log component of its lines ("receiver", "relay") */
+    const char *comp;            /* the log component of its lines ("receiver", "relay") */
+    bool insecure;               /* plaintext, no identity: every batch has key "" and scope NULL */
+    const char *curve_secret;    /* the server's NAME.cert_secret (unless insecure) */
+    const char *authorized_keys; /* folder of the agents' public certs (unless insecure) */
+    size_t max_connections;      /* connections open at once; one beyond is closed at once (the
+                                    monitor's ACCEPTED), logged once per episode; 0: no limit */
 } wire_server_options_t;
+
+/* Whether an endpoint stays on this host (tcp:// to a loopback address or localhost,
+   ipc://), where --insecure is allowed. */
+bool wire_server_endpoint_is_local (const char *endpoint);
 
 /* A BATCH request as received. The caller owns it until it answers it (wire_server_reply
    or wire_server_refuse) or destroys it (wire_server_batch_destroy: no answer; the agent
@@ -65,7 +91,9 @@ typedef struct {
 typedef struct {
     zframe_t *peer;                       /* the agent's routing id */
     char peer_name[WIRE_SERVER_PEER_MAX]; /* "127.0.0.1/0080000001": for logs and sources */
-    zmsg_t *msg;                          /* the whole request; the event frames point into it */
+    char key[CURVE_CERT_KEY_LEN + 1];     /* the sender's public key, Z85; "" if insecure */
+    key_scope_t *scope; /* what that key may report for (owned); NULL if insecure */
+    zmsg_t *msg;        /* the whole request; the event frames point into it */
     uint64_t seq;
     size_t count;      /* number of events */
     zframe_t **events; /* count frames, borrowed from msg */
@@ -82,6 +110,12 @@ wire_server_t *wire_server_new (const wire_server_options_t *opts);
 /* Closes the socket, giving queued replies up to linger_ms to leave. NULL-safe. */
 void wire_server_destroy (wire_server_t **self_p, int linger_ms);
 
+/* Reads the authorised-keys folder again (SIGHUP): keys added are admitted at their next
+   handshake, keys removed lose their next messages (see above); other connections are not
+   touched. Returns 0, or -1 when the folder cannot be read (the keys loaded before stay).
+   Does nothing and returns 0 when insecure. */
+int wire_server_reload_keys (wire_server_t *self) PARLEY_MUST_CHECK;
+
 /* The endpoint actually bound for endpoints[index] (with the port resolved). Borrowed. */
 const char *wire_server_endpoint (wire_server_t *self, size_t index);
 
@@ -97,6 +131,12 @@ wire_server_batch_t *wire_server_recv (wire_server_t *self, int timeout_ms);
    wire_server_recv with timeout 0 reads what came). Borrowed. */
 void *wire_server_socket (wire_server_t *self);
 
+/* The monitor's socket (connection events), for a caller that polls the ROUTER itself:
+   when it is readable, wire_server_log_connections logs what it holds (wire_server_recv
+   does so too). Borrowed. */
+void *wire_server_monitor_socket (wire_server_t *self);
+void wire_server_log_connections (wire_server_t *self);
+
 /* Sends reply (OUTCOMES, without the routing id) to the batch's peer; takes the reply,
    not the batch. Returns 0, or -1 when the peer cannot be reached (it disconnected: it
    will resend, and de-duplication absorbs that): logged at debug, nothing else to do. */
@@ -110,10 +150,13 @@ void wire_server_refuse (wire_server_t *self, wire_server_batch_t **batch_p, con
 typedef struct {
     uint64_t requests; /* every request read */
     uint64_t pings;
-    uint64_t malformed;  /* answered with ERROR as unreadable */
-    uint64_t refused;    /* batches answered with ERROR: by the caller, or held back */
-    uint64_t unroutable; /* replies to peers that had gone */
-    uint64_t dropped;    /* replies to peers whose queue was full (they do not read) */
+    uint64_t malformed;    /* answered with ERROR as unreadable */
+    uint64_t refused;      /* batches answered with ERROR: by the caller, or held back */
+    uint64_t unroutable;   /* replies to peers that had gone */
+    uint64_t dropped;      /* replies to peers whose queue was full (they do not read) */
+    uint64_t unauthorised; /* messages from keys removed since their handshake */
+    uint64_t handshakes_failed;
+    uint64_t over_limit; /* connections closed at once: max_connections were open */
 } wire_server_stats_t;
 
 const wire_server_stats_t *wire_server_stats (wire_server_t *self);

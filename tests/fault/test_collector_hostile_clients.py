@@ -45,7 +45,7 @@ def vm_hwm(pid):
 
 
 def dealer(ctx, endpoint, sndhwm=1000, rcvhwm=1000):
-    s = ctx.socket(zmq.DEALER)
+    s = harness.secure(ctx.socket(zmq.DEALER))  # an authorised client can be hostile too
     s.setsockopt(zmq.LINGER, 0)
     s.setsockopt(zmq.SNDHWM, sndhwm)
     s.setsockopt(zmq.RCVHWM, rcvhwm)
@@ -57,7 +57,7 @@ def flood(ctx, endpoint, n, zmtp_heartbeats=False):
     """n PINGs queued without reading anything, pushed for a moment, then the socket closed.
     With zmtp_heartbeats, the client's own ZMTP PINGs (which the server's libzmq answers)
     are mixed into the flood."""
-    s = ctx.socket(zmq.DEALER)
+    s = harness.secure(ctx.socket(zmq.DEALER))
     if zmtp_heartbeats:
         s.setsockopt(zmq.HEARTBEAT_IVL, 100)
         s.setsockopt(zmq.HEARTBEAT_TTL, 3000)

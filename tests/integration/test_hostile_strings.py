@@ -380,7 +380,7 @@ def test_the_collector_itself_refuses_a_nul_from_a_client_that_skips_the_agent(h
     bad_extra = dict(good, event_id=str(uuid.UUID(int=0x5ee2000000004000800000000002)),
                      constituency={"code": codes[2]}, type="conversation.withdrawn", x={"y": ["\u0000"]})
     ctx = zmq.Context()
-    sock = ctx.socket(zmq.DEALER)
+    sock = harness.secure(ctx.socket(zmq.DEALER))
     sock.setsockopt(zmq.LINGER, 0)
     sock.connect(col.endpoint)
     try:

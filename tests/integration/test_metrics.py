@@ -103,7 +103,7 @@ def event(**kw):
 def raw_batch(endpoint, lines, seq=1, timeout=30):
     """One BATCH from a client of the test's own; the outcome frames."""
     ctx = zmq.Context.instance()
-    s = ctx.socket(zmq.DEALER)
+    s = harness.secure(ctx.socket(zmq.DEALER))
     s.setsockopt(zmq.LINGER, 0)
     s.connect(endpoint)
     try:

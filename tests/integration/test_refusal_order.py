@@ -41,7 +41,7 @@ def event(name, stance, event_id=None):
 
 class Client:
     def __init__(self, ctx, endpoint):
-        self.sock = ctx.socket(zmq.DEALER)
+        self.sock = harness.secure(ctx.socket(zmq.DEALER))
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.connect(endpoint)
 

@@ -54,7 +54,7 @@ class Client:
     """A raw PARLEY/1 client (pyzmq DEALER)."""
 
     def __init__(self, ctx, endpoint):
-        self.sock = ctx.socket(zmq.DEALER)
+        self.sock = harness.secure(ctx.socket(zmq.DEALER))
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.connect(endpoint)
 

@@ -266,6 +266,8 @@ def test_report_is_self_contained_and_complete(h):
 def test_report_of_an_empty_database(h):
     db = h.create_database("report_empty")
     col = h.start_collector(db)
+    # Listening comes before the schema: wait for it to be created.
+    harness.wait_for(lambda: 'msg="ready"' in col.log(), 30, "the collector to be ready")
     col.stop()
     p = tc.Parley(h, db)
     path = h.path("empty.html")

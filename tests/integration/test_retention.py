@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # ctest-timeout: 600
-"""Notes retention (docs/SECURITY-retention.md): `parley-collector retention --days N` and
+"""Notes retention (docs/SECURITY.md ("Personal data")): `parley-collector retention --days N` and
 the daemon's own run (--notes-retention-days N) blank the notes of conversations that took
 place more than N days ago — the notes column and the "notes" member of the raw line, a
 withdrawal's included — and nothing else: every count, every conversation state and every

@@ -167,12 +167,14 @@ def test_writer_collector_has_only_the_rights_to_ingest(h):
                 or "mode=writer" not in "".join(log_lines(log, "schema up to date")):
             fail("the writer's collector changed the schema or failed:\n%s" % log)
         assert_views(read_views(owner), g.expected(), "views after a feed stored by the writer")
+        # delivered_by is the CURVE key the events came with: the harness's agent key.
+        agent_key = h.keys()["agent_cert"]["public"]
         _, rows = owner.query("SELECT count(*), count(delivered_by),"
-                              " count(*) FILTER (WHERE delivered_by LIKE '127.0.0.1/%') FROM parley.event")
-        total, filled, peer = rows[0]
-        if total == 0 or filled != total or peer != total:
-            fail("parley.event.delivered_by: %d events, %d filled, %d naming the agent's peer" % (
-                total, filled, peer))
+                              " count(*) FILTER (WHERE delivered_by = %s) FROM parley.event", (agent_key,))
+        total, filled, keyed = rows[0]
+        if total == 0 or filled != total or keyed != total:
+            fail("parley.event.delivered_by: %d events, %d filled, %d naming the agent's key %s" % (
+                total, filled, keyed, agent_key))
         print("as the writer: %d events stored, views equal the generator's, delivered_by filled"
               % total, flush=True)
 

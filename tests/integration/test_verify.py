@@ -5,6 +5,7 @@ made, and the views equal the generator's ground truth; rebuild waits for the wr
 # ctest-timeout: 900
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -124,6 +125,24 @@ def load(h):
         if k not in kinds:
             fail("the generated stream has no %s conversation" % k)
     return Loaded
+
+
+def test_help_lists_the_commands(h):
+    # help2man makes the man page from --help, so the commands must be in it.
+    for program, names in ((h.collector, ("migrate", "verify", "rebuild", "retention")),
+                           (h.agent, ("status",))):
+        out = subprocess.run([program, "--help"], capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            fail("%s --help exited %d" % (program, out.returncode))
+        commands = out.stdout.split("Commands:\n", 1)
+        if len(commands) != 2:
+            fail("%s --help has no Commands: section" % program)
+        for name in names:
+            if not re.search(r"^  %s " % name, commands[1], re.M):
+                fail("%s --help does not list %s" % (program, name))
+        out = subprocess.run([program, "--version"], capture_output=True, text=True, timeout=30)
+        if "Commands:" in out.stdout:
+            fail("%s --version lists commands" % program)
 
 
 def test_live_ingest_verifies_clean(h):

@@ -121,7 +121,7 @@ class Client:
 
     def __init__(self, ctx, endpoint, name):
         self.name = name
-        self.sock = ctx.socket(zmq.DEALER)
+        self.sock = harness.secure(ctx.socket(zmq.DEALER))
         s = self.sock
         s.setsockopt(zmq.IMMEDIATE, 0)
         s.setsockopt(zmq.LINGER, 0)

@@ -62,6 +62,57 @@ SOURCE_DIR = os.environ.get("PARLEY_SOURCE_DIR") or os.path.dirname(os.path.dirn
 PG_PRIVATE = os.environ.get("PARLEY_PG_PRIVATE") or os.path.join(SOURCE_DIR, "deploy", "scripts", "pg-private")
 
 
+# -- CurveZMQ keys ----------------------------------------------------------------------------
+# Every collector and agent the harness starts gets keys (docs/SECURITY.md): one server pair
+# (the collector's, and every hub's relay side), one agent pair authorised for every region
+# (so it may report any event), made once per harness in its work folder by the programs'
+# own `keygen`. Harness.spawn adds the options to a collector's or agent's command line that
+# names none of its own; keys=False leaves the command line alone (tests of refusal).
+
+_current = None  # the Harness of this process, for secure()
+
+
+def read_cert(path):
+    """{"public": Z85, "secret": Z85 or None, "meta": {name: value}} of a czmq zcert file."""
+    out = {"public": None, "secret": None, "meta": {}}
+    section = None
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            indent = len(line) - len(line.lstrip())
+            key, _, value = line.strip().partition("=")
+            key, value = key.strip(), value.strip().strip('"')
+            if indent == 0:
+                section = key
+            elif section == "curve" and key == "public-key":
+                out["public"] = value
+            elif section == "curve" and key == "secret-key":
+                out["secret"] = value
+            elif section == "metadata":
+                out["meta"][key] = value
+    return out
+
+
+def region_codes():
+    """The 12 region codes of the compiled-in constituency table."""
+    import csv
+    with open(os.path.join(SOURCE_DIR, "common", "data", "constituencies-2024.csv")) as f:
+        return sorted({row["region_code"] for row in csv.DictReader(f)})
+
+
+def secure(sock, cert=None, server=None):
+    """Makes a pyzmq socket a CURVE client of the harness's collector (before connect), with
+    the harness's agent key unless cert (a read_cert dict) is given."""
+    keys = _current.keys()
+    cert = cert or keys["agent_cert"]
+    import zmq
+    sock.setsockopt_string(zmq.CURVE_PUBLICKEY, cert["public"])
+    sock.setsockopt_string(zmq.CURVE_SECRETKEY, cert["secret"])
+    sock.setsockopt_string(zmq.CURVE_SERVERKEY, server or keys["server_public"])
+    return sock
+
+
 class Skip(Exception):
     """Raised by a test that cannot run here (say, no permission to mount): the test file
     then exits 77, which CTest reports as skipped (SKIP_RETURN_CODE), with the message."""
@@ -224,12 +275,12 @@ class Process:
 
 
 class Collector(Process):
-    def __init__(self, harness, name, db, port, args=()):
+    def __init__(self, harness, name, db, port, args=(), keys=True):
         self.db = db
         self.port = port
         self.endpoint = "tcp://127.0.0.1:%d" % port
-        super().__init__(harness, name, [harness.collector, "--db", db.conninfo,
-                                         "--bind", self.endpoint, *args])
+        argv = [harness.collector, "--db", db.conninfo, "--bind", self.endpoint, *args]
+        super().__init__(harness, name, harness.with_keys(argv) if keys else argv)
 
 
 class AgentRun:
@@ -359,6 +410,9 @@ class Harness:
         self._closed = False
         self.clusters = []  # the test's own, stopped at exit
         self._counter = {}
+        self._keys = None
+        global _current
+        _current = self
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         self._groups_file = self.path(".process-groups")
@@ -519,7 +573,74 @@ class Harness:
 
     # -- processes ------------------------------------------------------------------------
 
-    def spawn(self, name, argv, capture_stdout=False, env=None):
+    def keys(self):
+        """The harness's keys, made on first use: paths and Z85 texts (see secure())."""
+        if self._keys:
+            return self._keys
+        d = self.path("keys")
+        os.makedirs(os.path.join(d, "authorized"), exist_ok=True)
+        server, agent = os.path.join(d, "collector"), os.path.join(d, "agent")
+        for argv in ([self.collector, "keygen", server],
+                     [self.agent, "keygen", "--region", ",".join(region_codes()), agent]):
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            if out.returncode != 0:
+                fail("%s failed: %s" % (" ".join(argv), out.stderr))
+        shutil.copy(agent + ".cert", os.path.join(d, "authorized", "agent.cert"))
+        self._keys = {
+            "dir": d,
+            "server_secret": server + ".cert_secret",
+            "server_cert": server + ".cert",
+            "server_public": read_cert(server + ".cert")["public"],
+            "agent_secret": agent + ".cert_secret",
+            "agent_cert": read_cert(agent + ".cert_secret"),
+            "authorized": os.path.join(d, "authorized"),
+        }
+        return self._keys
+
+    def make_agent_key(self, name, associations=None, region=None, authorize=True):
+        """A further agent key pair (agent keygen), its public cert put into the authorised
+        folder unless authorize is False. Returns (secret path, cert path, read_cert dict)."""
+        base = self.path("keys", name)
+        argv = [self.agent, "keygen"]
+        if associations:
+            argv += ["--associations", ",".join(associations)]
+        if region:
+            argv += ["--region", region]
+        out = subprocess.run(argv + [base], capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            fail("agent keygen failed: %s" % out.stderr)
+        if authorize:
+            shutil.copy(base + ".cert", os.path.join(self.keys()["authorized"], name + ".cert"))
+        return base + ".cert_secret", base + ".cert", read_cert(base + ".cert_secret")
+
+    def with_keys(self, argv):
+        """argv with the harness's key options added where a collector or agent names none
+        of its own (see the comment at read_cert)."""
+        argv = list(argv)
+        idx = next((i for i, a in enumerate(argv) if a in (self.collector, self.agent)), None)
+        if idx is None or idx + 1 >= len(argv) or not argv[idx + 1].startswith("-"):
+            return argv  # a subcommand (keygen, verify, retention …) takes no keys
+        rest = argv[idx + 1:]
+        add = []
+        if argv[idx] == self.collector:
+            if not ({"--migrate-only", "--curve-secret", "--insecure"} & set(rest)):
+                k = self.keys()
+                add = ["--curve-secret", k["server_secret"], "--authorized-keys", k["authorized"]]
+        else:
+            if "--check" in rest:
+                return argv
+            if "--curve-secret" not in rest and "--collector-key" not in rest:
+                k = self.keys()
+                add += ["--curve-secret", k["agent_secret"], "--collector-key", k["server_cert"]]
+            if "--relay-bind" in rest and not ({"--relay-curve-secret", "--insecure"} & set(rest)):
+                k = self.keys()
+                add += ["--relay-curve-secret", k["server_secret"],
+                        "--relay-authorized-keys", k["authorized"]]
+        return argv[:idx + 1] + add + rest
+
+    def spawn(self, name, argv, capture_stdout=False, env=None, keys=True):
+        if keys:
+            argv = self.with_keys(argv)
         p = Process(self, self._name(name), argv, capture_stdout=capture_stdout, env=env)
         self._add(p)
         return p
@@ -528,12 +649,13 @@ class Harness:
         self.processes.append(p)
         self._record()
 
-    def start_collector(self, db, port=None, args=(), name="collector", wait=True, timeout=30):
+    def start_collector(self, db, port=None, args=(), name="collector", wait=True, timeout=30,
+                        keys=True):
         """Starts parley-collector on db, bound to tcp://127.0.0.1:PORT (a free port unless
         given), and waits until it listens."""
         for attempt in range(3):
             chosen = port or free_port()
-            p = Collector(self, self._name(name), db, chosen, args)
+            p = Collector(self, self._name(name), db, chosen, args, keys)
             self._add(p)
             if not wait:
                 return p
@@ -561,12 +683,13 @@ class Harness:
             argv.append("--once")
         return argv + list(args) + list(inputs)
 
-    def start_agent(self, endpoint, spool, inputs, once=True, args=(), name="agent"):
-        return self.spawn(name, self.agent_argv(endpoint, spool, inputs, once, args), capture_stdout=True)
+    def start_agent(self, endpoint, spool, inputs, once=True, args=(), name="agent", keys=True):
+        return self.spawn(name, self.agent_argv(endpoint, spool, inputs, once, args),
+                          capture_stdout=True, keys=keys)
 
-    def run_agent(self, endpoint, spool, inputs, args=(), timeout=300, name="agent"):
+    def run_agent(self, endpoint, spool, inputs, args=(), timeout=300, name="agent", keys=True):
         """Runs parley-agent --once to the end (fails the test after timeout seconds)."""
-        p = self.start_agent(endpoint, spool, inputs, True, args, name)
+        p = self.start_agent(endpoint, spool, inputs, True, args, name, keys)
         rc = p.wait(timeout)
         return AgentRun(p, rc)
 

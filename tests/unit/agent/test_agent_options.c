@@ -143,11 +143,21 @@ static void
 test_relay_bind_is_repeatable_and_may_bind_any_interface (void **state)
 {
     agent_options_t o;
-    const char *args[] = { "parley-agent", "-c",           "tcp://collector:5570",
-                           "--spool",      "/s",           "--relay-bind",
-                           "tcp://*:5571", "--relay-bind", "ipc:///run/parley/hub.sock",
-                           "own.jsonl" };
-    assert_int_equal (s_parse (&o, 10, args), OPTIONS_RUN);
+    const char *args[] = { "parley-agent",
+                           "-c",
+                           "tcp://collector:5570",
+                           "--spool",
+                           "/s",
+                           "--relay-bind",
+                           "tcp://*:5571",
+                           "--relay-bind",
+                           "ipc:///run/parley/hub.sock",
+                           "own.jsonl",
+                           "--relay-curve-secret",
+                           "/h.cert_secret",
+                           "--relay-authorized-keys",
+                           "/keys" };
+    assert_int_equal (s_parse (&o, 14, args), OPTIONS_RUN);
     assert_int_equal (o.relay_bind.count, 2);
     assert_string_equal (o.relay_bind.items[0], "tcp://*:5571");
     assert_string_equal (o.relay_bind.items[1], "ipc:///run/parley/hub.sock");

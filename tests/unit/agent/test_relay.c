@@ -64,7 +64,8 @@ s_rig_open (s_rig_t *rig, uint64_t max_bytes)
     char endpoint[128];
     snprintf (endpoint, sizeof endpoint, "ipc://%s/hub.sock", s_dir);
     const char *endpoints[] = { endpoint };
-    rig->relay = relay_new (endpoints, 1, rig->intake);
+    wire_server_options_t so = { .endpoints = endpoints, .count = 1, .insecure = true };
+    rig->relay = relay_new (&so, rig->intake);
     assert_non_null (rig->relay);
     assert_string_equal (relay_endpoint (rig->relay, 0), endpoint);
     rig->producer = relay_producer (rig->relay);
@@ -278,7 +279,8 @@ static void
 test_a_bind_that_fails_gives_no_relay (void **state)
 {
     const char *endpoints[] = { "ipc:///nonexistent-dir-for-parley/hub.sock" };
-    assert_null (relay_new (endpoints, 1, NULL));
+    wire_server_options_t so = { .endpoints = endpoints, .count = 1, .insecure = true };
+    assert_null (relay_new (&so, NULL));
 }
 
 int

@@ -38,9 +38,11 @@ test_db_and_repeated_bind_are_kept_in_order (void **state)
     (void)state;
     collector_options_t o;
     s_run_t r;
-    const char *args[] = { "parley-collector",     "--db", "dbname=parley host=/tmp", "--bind",
-                           "tcp://127.0.0.1:5570", "-b",   "ipc:///tmp/c.sock" };
-    s_parse (&r, &o, 7, args);
+    const char *args[] = {
+        "parley-collector",     "--db", "dbname=parley host=/tmp", "--bind",
+        "tcp://127.0.0.1:5570", "-b",   "ipc:///tmp/c.sock",       "--insecure"
+    };
+    s_parse (&r, &o, 8, args);
     assert_int_equal (r.result, OPTIONS_RUN);
     assert_string_equal (o.db, "dbname=parley host=/tmp");
     assert_int_equal (o.bind.count, 2);
@@ -60,8 +62,8 @@ test_retention_and_rate_limit_are_off_by_default_and_checked (void **state)
     (void)state;
     collector_options_t o;
     s_run_t r;
-    const char *plain[] = { "parley-collector", "--bind", "tcp://127.0.0.1:*" };
-    s_parse (&r, &o, 3, plain);
+    const char *plain[] = { "parley-collector", "--bind", "tcp://127.0.0.1:*", "--insecure" };
+    s_parse (&r, &o, 4, plain);
     assert_int_equal (r.result, OPTIONS_RUN);
     assert_int_equal (o.notes_retention_days, 0);
     assert_int_equal (o.rate_limit, 0);
@@ -75,8 +77,9 @@ test_retention_and_rate_limit_are_off_by_default_and_checked (void **state)
                           "--rate-limit",
                           "200",
                           "--rate-burst",
-                          "1000" };
-    s_parse (&r, &o, 9, set);
+                          "1000",
+                          "--insecure" };
+    s_parse (&r, &o, 10, set);
     assert_int_equal (r.result, OPTIONS_RUN);
     assert_int_equal (o.notes_retention_days, 365);
     assert_int_equal (o.rate_limit, 200);
@@ -103,10 +106,14 @@ test_bind_takes_every_interface_and_a_free_port (void **state)
     (void)state;
     collector_options_t o;
     s_run_t r;
-    const char *args[] = { "parley-collector",   "-b", "tcp://*:5570",      "-b",
-                           "tcp://0.0.0.0:5571", "-b", "tcp://127.0.0.1:*", "-b",
-                           "tcp://[::1]:5572" };
-    s_parse (&r, &o, 9, args);
+    const char *args[] = { "parley-collector",   "-b",
+                           "tcp://*:5570",       "-b",
+                           "tcp://0.0.0.0:5571", "-b",
+                           "tcp://127.0.0.1:*",  "-b",
+                           "tcp://[::1]:5572",   "--curve-secret",
+                           "/etc/c.cert_secret", "--authorized-keys",
+                           "/etc/keys" };
+    s_parse (&r, &o, 13, args);
     assert_int_equal (r.result, OPTIONS_RUN);
     assert_string_equal (r.cli.err, "");
     assert_int_equal (o.bind.count, 4);
@@ -123,14 +130,15 @@ test_db_may_be_left_to_the_libpq_environment (void **state)
     (void)state;
     collector_options_t o;
     s_run_t r;
-    const char *args[] = { "parley-collector", "--bind", "tcp://127.0.0.1:*" };
-    s_parse (&r, &o, 3, args);
+    const char *args[] = { "parley-collector", "--bind", "tcp://127.0.0.1:*", "--insecure" };
+    s_parse (&r, &o, 4, args);
     assert_int_equal (r.result, OPTIONS_RUN);
     assert_null (o.db);
     collector_options_fini (&o);
     /* An empty --db (an unset variable in a unit file) is the environment too. */
-    const char *empty[] = { "parley-collector", "--db", "", "--bind", "tcp://127.0.0.1:*" };
-    s_parse (&r, &o, 5, empty);
+    const char *empty[] = { "parley-collector",  "--db",      "", "--bind",
+                            "tcp://127.0.0.1:*", "--insecure" };
+    s_parse (&r, &o, 6, empty);
     assert_int_equal (r.result, OPTIONS_RUN);
     assert_string_equal (o.db, "");
     collector_options_fini (&o);
@@ -187,7 +195,7 @@ test_bad_arguments_are_usage_errors_with_one_line (void **state)
     (void)state;
     static const struct {
         int argc;
-        const char *args[6];
+        const char *args[7];
         const char *says;
     } cases[] = {
         { 2, { "parley-collector", "--db" }, "option --db needs an argument" },
@@ -227,6 +235,19 @@ test_bad_arguments_are_usage_errors_with_one_line (void **state)
         { 5,
           { "parley-collector", "--bind", "tcp://*:5570", "--bind", "5571" },
           "invalid --bind \"5571\": no scheme" },
+        /* CURVE unless --insecure, and --insecure only on loopback (issue 10) */
+        { 3,
+          { "parley-collector", "--bind", "tcp://127.0.0.1:5570" },
+          "--curve-secret FILE and --authorized-keys DIR are required" },
+        { 5,
+          { "parley-collector", "--bind", "tcp://127.0.0.1:5570", "--curve-secret", "/c" },
+          "--curve-secret FILE and --authorized-keys DIR are required" },
+        { 4,
+          { "parley-collector", "--bind", "tcp://0.0.0.0:5570", "--insecure" },
+          "--insecure refused on tcp://0.0.0.0:5570 (not loopback)" },
+        { 6,
+          { "parley-collector", "--bind", "ipc:///tmp/c", "--bind", "tcp://*:1", "--insecure" },
+          "--insecure refused on tcp://*:1" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         collector_options_t o;

@@ -89,6 +89,20 @@ test_help_lists_every_entry (void **state)
     free (text);
 }
 
+static void
+test_help_asked_before_a_double_dash_only (void **state)
+{
+    (void)state;
+    char *help[] = { "parley-collector", "--db", "x", "--help", NULL };
+    char *short_help[] = { "parley-agent", "-h", NULL };
+    char *after_dashes[] = { "parley-agent", "--", "--help", NULL };
+    char *none[] = { "parley-agent", "--version", NULL };
+    assert_true (subcommand_help_asked (4, help));
+    assert_true (subcommand_help_asked (2, short_help));
+    assert_false (subcommand_help_asked (3, after_dashes));
+    assert_false (subcommand_help_asked (2, none));
+}
+
 int
 main (void)
 {
@@ -96,6 +110,7 @@ main (void)
         cmocka_unit_test (test_finds_the_named_entry),
         cmocka_unit_test (test_options_and_operands_are_the_daemons),
         cmocka_unit_test (test_help_lists_every_entry),
+        cmocka_unit_test (test_help_asked_before_a_double_dash_only),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -32,7 +32,9 @@ s_setup (void **state)
     assert_non_null (mkdtemp (f->dir));
     snprintf (f->endpoint, sizeof f->endpoint, "ipc://%s/s.sock", f->dir);
     const char *endpoints[] = { f->endpoint };
-    wire_server_options_t opts = { endpoints, 1, "test" };
+    wire_server_options_t opts = {
+        .endpoints = endpoints, .count = 1, .comp = "test", .insecure = true
+    };
     f->server = wire_server_new (&opts);
     assert_non_null (f->server);
     *state = f;
@@ -323,7 +325,9 @@ static void
 test_a_tcp_peer_is_named_by_its_address_and_routing_id (void **state)
 {
     const char *endpoints[] = { "tcp://127.0.0.1:*" };
-    wire_server_options_t opts = { endpoints, 1, "test" };
+    wire_server_options_t opts = {
+        .endpoints = endpoints, .count = 1, .comp = "test", .insecure = true
+    };
     wire_server_t *server = wire_server_new (&opts);
     assert_non_null (server);
     const char *bound = wire_server_endpoint (server, 0);
@@ -347,7 +351,9 @@ static void
 test_a_bind_that_fails_gives_no_server (void **state)
 {
     const char *endpoints[] = { "ipc:///nonexistent-dir-for-parley/s.sock" };
-    wire_server_options_t opts = { endpoints, 1, "test" };
+    wire_server_options_t opts = {
+        .endpoints = endpoints, .count = 1, .comp = "test", .insecure = true
+    };
     assert_null (wire_server_new (&opts));
 }
 
