@@ -16,6 +16,8 @@
 #define RELAY_READ_BUDGET 16
 #define RELAY_READ_MS 20
 #define RELAY_SOURCE_PREFIX "relay:"
+/* The memory guard of the hub's wire_server runs at least this often (wire_server.h). */
+#define RELAY_GUARD_MS 100
 
 /* A batch whose events are in the spool, waiting for them to be durable. */
 typedef struct s_pending {
@@ -258,8 +260,10 @@ s_timeout_ms (void *arg, int64_t now)
 {
     relay_t *self = arg;
     (void)now;
-    /* Answers are due once the intake's sync (wanted in process) has covered them. */
-    return self->head && self->head->last_id <= intake_durable_id (self->intake) ? 0 : -1;
+    /* Answers are due once the intake's sync (wanted in process) has covered them; and the
+       memory guard runs in process at least this often (wire_server_guard). */
+    return self->head && self->head->last_id <= intake_durable_id (self->intake) ? 0
+                                                                                 : RELAY_GUARD_MS;
 }
 
 static void
@@ -273,6 +277,7 @@ s_process (void *arg, zmq_pollitem_t *items, int n, int64_t now)
         }
     }
     s_answer_durable (self);
+    wire_server_guard (self->server);
     if (n >= 1 && (items[0].revents & ZMQ_POLLIN))
         wire_server_log_connections (self->server);
     if (n >= 2 && (items[1].revents & ZMQ_POLLIN)) {

@@ -315,7 +315,12 @@ s_recv (collector_t *self, int timeout_ms)
 {
     if (collector_metrics_fd (self->metrics) < 0)
         return wire_server_recv (self->server, timeout_ms);
-    /* The monitor too: connections are logged while their descriptors are open. */
+    /* An unfinished message never makes the socket readable: the memory guard runs here
+       itself, the wait cut to its pace (the caller comes back). The monitor is polled too:
+       connections are logged while their descriptors are open. */
+    wire_server_guard (self->server);
+    if (timeout_ms > WIRE_SERVER_GUARD_MS)
+        timeout_ms = WIRE_SERVER_GUARD_MS;
     zmq_pollitem_t items[3] = { { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 },
                                 { wire_server_monitor_socket (self->server), 0, ZMQ_POLLIN, 0 } };
     if (s_poll (self, items, 2, timeout_ms) <= 0)
@@ -365,6 +370,7 @@ static void
 s_idle (void *arg, int fd)
 {
     collector_t *self = arg;
+    wire_server_guard (self->server); /* a transaction can outlast many of its looks */
     bool room = !*self->stop && self->next->events < (size_t)self->opts->max_events;
     zmq_pollitem_t items[3] = { { NULL, fd, ZMQ_POLLIN, 0 },
                                 { wire_server_socket (self->server), 0, ZMQ_POLLIN, 0 } };

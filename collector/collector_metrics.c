@@ -27,6 +27,7 @@ struct collector_metrics {
     metrics_gauge_t *connected, *known, *db_up;
     metrics_family_t *last_seen;
     metrics_counter_t *malformed, *pings, *dropped, *transactions, *splits;
+    metrics_counter_t *handshakes_failed, *unauthorised, *over_limit, *shed;
     uint64_t connections;
     metrics_ready_fn *ready;
     void *ready_arg;
@@ -56,6 +57,10 @@ s_collect (void *arg, metrics_t *registry)
         metrics_counter_set_total (self->malformed, ws->malformed);
         metrics_counter_set_total (self->pings, ws->pings);
         metrics_counter_set_total (self->dropped, ws->dropped + ws->unroutable);
+        metrics_counter_set_total (self->handshakes_failed, ws->handshakes_failed);
+        metrics_counter_set_total (self->unauthorised, ws->unauthorised);
+        metrics_counter_set_total (self->over_limit, ws->over_limit);
+        metrics_counter_set_total (self->shed, ws->shed);
         uint64_t own = self->own_refusals + self->rate_limited;
         metrics_counter_set_total (self->refused_unavailable, self->own_refusals);
         metrics_counter_set_total (self->refused_rate_limited, self->rate_limited);
@@ -143,6 +148,21 @@ collector_metrics_new (const char *bind,
                                      "parley_collector_dropped_replies_total",
                                      "Replies not delivered (the agent had gone or did not "
                                      "read; it resends, and duplicates are absorbed).");
+    self->handshakes_failed =
+      metrics_counter (m,
+                       "parley_collector_handshakes_failed_total",
+                       "Connections whose handshake failed (an unknown CURVE key, no CURVE).");
+    self->unauthorised = metrics_counter (m,
+                                          "parley_collector_unauthorised_messages_total",
+                                          "Messages dropped unanswered: their key was removed "
+                                          "from the authorised keys since its handshake.");
+    self->over_limit = metrics_counter (m,
+                                        "parley_collector_connections_refused_total",
+                                        "Connections closed at once: --max-connections open.");
+    self->shed = metrics_counter (m,
+                                  "parley_collector_memory_guard_drops_total",
+                                  "Times the memory guard dropped every connection (resident "
+                                  "memory over its limit).");
     metrics_on_collect (m, s_collect, self);
     self->peers = xcalloc (COLLECTOR_METRICS_PEERS_MAX, sizeof *self->peers);
     if (metrics_http_is_off (bind))
@@ -203,9 +223,12 @@ collector_metrics_batch (collector_metrics_t *self, const wire_server_batch_t *b
         return;
     metrics_counter_add (self->received, batch->count);
     int64_t now = zclock_mono ();
+    /* An agent is its CURVE key, the same across reconnections; with --insecure, the
+       connection (ADDRESS/ROUTINGID). */
+    const char *who = batch->key[0] ? batch->key : batch->peer_name;
     size_t oldest = 0;
     for (size_t i = 0; i < self->npeers; i++) {
-        if (strcmp (self->peers[i].name, batch->peer_name) == 0) {
+        if (strcmp (self->peers[i].name, who) == 0) {
             self->peers[i].seen_ms = now;
             return;
         }
@@ -213,7 +236,7 @@ collector_metrics_batch (collector_metrics_t *self, const wire_server_batch_t *b
             oldest = i;
     }
     size_t slot = self->npeers < COLLECTOR_METRICS_PEERS_MAX ? self->npeers++ : oldest;
-    snprintf (self->peers[slot].name, sizeof self->peers[slot].name, "%s", batch->peer_name);
+    snprintf (self->peers[slot].name, sizeof self->peers[slot].name, "%s", who);
     self->peers[slot].seen_ms = now;
 }
 

@@ -4,11 +4,15 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "mem.h"
@@ -31,7 +35,13 @@ struct wire_server {
     zhash_t *fds;           /* accepted fd (decimal) -> peer address, for the disconnect line */
     int64_t lazy_reload_ms; /* the last reload for a key not in the table */
     size_t max_connections;
-    bool at_limit; /* said once per episode */
+    bool at_limit;       /* said once per episode */
+    size_t rss_max;      /* the memory guard (wire_server.h) */
+    int64_t guard_next;  /* when the memory is looked at next */
+    int64_t trim_next;   /* malloc_trim not before this */
+    int statm;           /* /proc/self/statm, or -1: no guard */
+    int64_t guard_quiet; /* no drop before this (the cooldown) */
+    bool *unbound;       /* endpoints[i] could not be bound again yet */
 };
 
 /* An authorised key: its scope's metadata, and the file it came from (for logs). */
@@ -375,6 +385,13 @@ wire_server_new (const wire_server_options_t *opts)
         return NULL;
     }
     self->order = wire_order_new ();
+    self->rss_max = opts->rss_max ? opts->rss_max : WIRE_SERVER_RSS_MAX_DEF;
+    self->statm = open ("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (self->statm < 0)
+        log_warn (self->comp,
+                  "could not open /proc/self/statm, no memory guard",
+                  "err=\"%s\"",
+                  strerror (errno));
     self->max_connections = opts->max_connections;
     self->peers = zhash_new ();
     self->fds = zhash_new ();
@@ -413,6 +430,7 @@ wire_server_new (const wire_server_options_t *opts)
     zsock_set_tcp_keepalive_cnt (self->router, WIRE_SERVER_KEEPALIVE_CNT);
     zsock_set_linger (self->router, 0);
     self->endpoints = xcalloc (opts->count ? opts->count : 1, sizeof *self->endpoints);
+    self->unbound = xcalloc (opts->count ? opts->count : 1, sizeof *self->unbound);
     for (size_t i = 0; i < opts->count; i++) {
         if (zsock_bind (self->router, "%s", opts->endpoints[i]) < 0) {
             log_error (self->comp,
@@ -452,6 +470,9 @@ wire_server_destroy (wire_server_t **self_p, int linger_ms)
     for (size_t i = 0; i < self->endpoint_count; i++)
         free (self->endpoints[i]);
     free (self->endpoints);
+    free (self->unbound);
+    if (self->statm >= 0)
+        close (self->statm);
     wire_order_destroy (&self->order);
     free (self);
     *self_p = NULL;
@@ -557,6 +578,93 @@ wire_server_refuse (wire_server_t *self, wire_server_batch_t **batch_p, const ch
     (void)s_send (self, batch->peer, batch->peer_name, &reply);
     self->stats.refused++;
     wire_server_batch_destroy (batch_p);
+}
+
+/* The process's resident memory (one read: cheap enough for every look, unlike mallinfo2,
+   which walks every free chunk of the heap), or 0 when it cannot be read. */
+static size_t
+s_resident (wire_server_t *self)
+{
+    char buf[96];
+    ssize_t n = self->statm >= 0 ? pread (self->statm, buf, sizeof buf - 1, 0) : -1;
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    unsigned long long size, resident;
+    if (sscanf (buf, "%llu %llu", &size, &resident) != 2)
+        return 0;
+    return (size_t)resident * (size_t)sysconf (_SC_PAGESIZE);
+}
+
+/* Binds again every endpoint that was unbound; libzmq closes the old listener in its I/O
+   thread, so the port can still be taken for a moment: tried for up to a second here, and
+   again at the next look if it still fails. */
+static void
+s_rebind (wire_server_t *self)
+{
+    for (size_t i = 0; i < self->endpoint_count; i++) {
+        for (int tries = 0; self->unbound[i] && tries < 100; tries++) {
+            if (zsock_bind (self->router, "%s", self->endpoints[i]) >= 0)
+                self->unbound[i] = false;
+            else
+                zclock_sleep (10);
+        }
+        if (self->unbound[i])
+            log_error (self->comp,
+                       "could not bind again after dropping every connection",
+                       "endpoint=%s err=\"%s\"",
+                       self->endpoints[i],
+                       zmq_strerror (zmq_errno ()));
+    }
+}
+
+/* The memory guard (wire_server.h): the one bound on what a message can cost before this
+   code sees it, since libzmq holds an unfinished message's frames without limit. Unbinding
+   an endpoint ends every connection accepted on it, and their pipes' frames with them. */
+void
+wire_server_guard (wire_server_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (now < self->guard_next)
+        return;
+    self->guard_next = now + WIRE_SERVER_GUARD_MS;
+    s_rebind (self);
+    size_t rss = s_resident (self);
+    if (rss <= self->rss_max)
+        return;
+    /* What glibc keeps of memory already freed (the pipes of the connections dropped last
+       time, freed since by libzmq's I/O thread) is no reason to drop anyone: given back
+       first. At most once per WIRE_SERVER_TRIM_MS, as it walks the heap. */
+    if (now >= self->trim_next) {
+        self->trim_next = now + WIRE_SERVER_TRIM_MS;
+        (void)malloc_trim (0); /* returns whether it gave anything back: measured below */
+        rss = s_resident (self);
+        if (rss <= self->rss_max)
+            return;
+    }
+    if (now < self->guard_quiet)
+        return;
+    self->guard_quiet = now + WIRE_SERVER_GUARD_COOLDOWN_MS;
+    self->trim_next = now + WIRE_SERVER_GUARD_MS; /* soon: once libzmq has freed the pipes */
+    self->stats.shed++;
+    log_warn (self->comp,
+              "memory limit reached, dropping every connection",
+              "rss=%zu limit=%zu",
+              rss,
+              self->rss_max);
+    for (size_t i = 0; i < self->endpoint_count; i++) {
+        if (self->unbound[i])
+            continue;
+        if (zsock_unbind (self->router, "%s", self->endpoints[i]) == 0)
+            self->unbound[i] = true;
+        else
+            log_error (self->comp,
+                       "could not unbind",
+                       "endpoint=%s err=\"%s\"",
+                       self->endpoints[i],
+                       zmq_strerror (zmq_errno ()));
+    }
+    s_rebind (self);
 }
 
 /* Handles one request. Returns the batch it is, or NULL when it was answered here. */
@@ -666,12 +774,22 @@ wire_server_recv (wire_server_t *self, int timeout_ms)
        for as long as it lasts: after the budget the caller gets to its own work. */
     s_monitor (self);
     for (int budget = WIRE_SERVER_RECV_BUDGET; budget > 0; budget--) {
-        int64_t left = deadline - zclock_mono ();
-        /* The monitor too, so that a connection is logged while its descriptor is open
-           (getpeername names the peer). */
         zmq_pollitem_t items[2] = { { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 },
                                     { zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0 } };
-        int rc = zmq_poll (items, 2, left > 0 ? (long)left : 0);
+        int rc;
+        /* The wait in slices, so that the guard runs while an unfinished message grows; the
+           monitor too, so that a connection is logged while its descriptor is open
+           (getpeername names the peer). */
+        for (;;) {
+            wire_server_guard (self);
+            int64_t left = deadline - zclock_mono ();
+            long slice = left <= 0                     ? 0
+                         : left < WIRE_SERVER_GUARD_MS ? (long)left
+                                                       : WIRE_SERVER_GUARD_MS;
+            rc = zmq_poll (items, 2, slice);
+            if (rc != 0 || slice == 0)
+                break;
+        }
         if (rc <= 0)
             return NULL; /* timed out, or a signal (EINTR): the caller looks at its flags */
         if (items[1].revents & ZMQ_POLLIN)

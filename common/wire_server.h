@@ -38,8 +38,20 @@
    handshake failed, disconnected; and the first request of each routing id names its
    address and key.
 
-   What later work adds here: a per-peer rate limit that holds batches back inside
-   wire_server_recv (not acknowledged, never dropped). */
+   What no socket option bounds: libzmq assembles a whole multipart message, however many frames
+   it has, before the caller can see it (ZMQ_MAXMSGSIZE counts one frame, RCVHWM whole messages,
+   and the frames of an unfinished message are held without limit: 16,000 frames of 64 KiB took
+   the collector to 1 GB; 5 million empty frames, 10 MB on the wire, a bare ROUTER to 323 MiB).
+   So the memory guard: wire_server_recv looks at the process's resident memory
+   (/proc/self/statm) at least every WIRE_SERVER_GUARD_MS while it waits or reads, and when it
+   is over rss_max, first gives back to the system what glibc keeps of freed memory
+   (malloc_trim, at most once per WIRE_SERVER_TRIM_MS), and if it is still over, unbinds and
+   binds again every endpoint, which closes every connection and frees what their pipes held
+   (docs/PROTOCOL.md, "Sizes"). Agents reconnect within a second and resend what is
+   unanswered (resends are safe: section 6); the caller's batches are kept. At most one such
+   drop per WIRE_SERVER_GUARD_COOLDOWN_MS, so a caller that itself holds more than rss_max
+   does not lose its agents in a loop. With CURVE no frame is read before the handshake, so
+   only the holder of an authorised key can bring the guard into play. */
 #ifndef PARLEY_WIRE_SERVER_H
 #define PARLEY_WIRE_SERVER_H
 #include "key_scope.h"
@@ -68,6 +80,15 @@
 #define WIRE_SERVER_OUT_OF_ORDER "an earlier batch was refused, resend it first"
 /* Room for a peer's name: "ADDRESS/ROUTINGID" (the routing id in hex, cut to 32 bytes). */
 #define WIRE_SERVER_PEER_MAX 128
+/* The memory guard (above): the resident memory over which every connection is dropped, unless
+   wire_server_options_t says otherwise; how often it is looked at; the least time between two
+   drops; the least time between two malloc_trim calls (each walks the heap). 512 MiB is above what
+   the collector holds for itself at its limits (two groups of
+   --max-events 10,000 events of 16 KiB: 320 MiB) plus what its agents' queues hold in use. */
+#define WIRE_SERVER_RSS_MAX_DEF ((size_t)512 * 1024 * 1024)
+#define WIRE_SERVER_GUARD_MS 20
+#define WIRE_SERVER_GUARD_COOLDOWN_MS 1000
+#define WIRE_SERVER_TRIM_MS 1000
 
 typedef struct {
     const char *const *endpoints; /* e.g. "tcp://0.0.0.0:5570", "ipc:///run/parley/c.sock";
@@ -79,6 +100,7 @@ typedef struct {
     const char *authorized_keys; /* folder of the agents' public certs (unless insecure) */
     size_t max_connections;      /* connections open at once; one beyond is closed at once (the
                                     monitor's ACCEPTED), logged once per episode; 0: no limit */
+    size_t rss_max;              /* the memory guard's limit in bytes; 0: WIRE_SERVER_RSS_MAX_DEF */
 } wire_server_options_t;
 
 /* Whether an endpoint stays on this host (tcp:// to a loopback address or localhost,
@@ -124,8 +146,14 @@ const char *wire_server_endpoint (wire_server_t *self, size_t index);
    refusal of its peer with ERROR WIRE_SERVER_OUT_OF_ORDER, without returning. Returns the
    batch (caller owns it), or NULL when none came in time, a signal cut the wait short, or
    WIRE_SERVER_RECV_BUDGET requests were answered here (a flood of PINGs cannot keep the
-   caller from its own work: it calls again). */
+   caller from its own work: it calls again). Runs the memory guard (above) before each read
+   and at least every WIRE_SERVER_GUARD_MS of the wait. */
 wire_server_batch_t *wire_server_recv (wire_server_t *self, int timeout_ms);
+
+/* Runs the memory guard (above) now, at most once per WIRE_SERVER_GUARD_MS: for a caller that
+   waits elsewhere (its own poll, a transaction) while no request comes to wake it, since an
+   unfinished message never makes the socket readable. wire_server_recv runs it itself. */
+void wire_server_guard (wire_server_t *self);
 
 /* The ROUTER's libzmq handle, for a caller that polls it together with other things (then
    wire_server_recv with timeout 0 reads what came). Borrowed. */
@@ -157,6 +185,7 @@ typedef struct {
     uint64_t unauthorised; /* messages from keys removed since their handshake */
     uint64_t handshakes_failed;
     uint64_t over_limit; /* connections closed at once: max_connections were open */
+    uint64_t shed;       /* times the memory guard dropped every connection */
 } wire_server_stats_t;
 
 const wire_server_stats_t *wire_server_stats (wire_server_t *self);

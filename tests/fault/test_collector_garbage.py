@@ -15,10 +15,12 @@ generator's ground truth)."""
 
 import os
 import random
+import re
 import socket
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import faultlib  # noqa: E402
@@ -243,7 +245,8 @@ def test_garbage_never_ends_stalls_or_reaches_the_database(h):
     stream = faultlib.Stream(h, "garbage", seed, conversations=CONVERSATIONS, min_events=0)
     chunks = write_chunks(h, stream, AGENT_RUNS)
     db = h.create_database("fault_garbage")
-    col = h.start_collector(db)
+    metrics_port = harness.free_port()
+    col = h.start_collector(db, args=["--metrics-bind", "127.0.0.1:%d" % metrics_port])
     address = tcp_address(col.endpoint)
     ctx = zmq.Context()
     stop = threading.Event()
@@ -295,6 +298,12 @@ def test_garbage_never_ends_stalls_or_reaches_the_database(h):
             hwm / 1e6, RSS_BOUND / 1e6))
     if "handshake failed" not in col.log():
         fail("no failed handshake was logged:\n%s" % col.tail())
+    exposition = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port,
+                                        timeout=10).read().decode()
+    failed = re.search(r"^parley_collector_handshakes_failed_total (\S+)$", exposition, re.M)
+    if not failed or float(failed.group(1)) < strangers.rounds // 2:
+        fail("handshakes_failed_total %s, at least %d expected (the unknown keys)" % (
+            failed and failed.group(1), strangers.rounds // 2))
     ctx.term()
     # Every event stored once and nothing else, the views exact, nothing left to send, the
     # collector exits 0 on SIGTERM.

@@ -100,10 +100,12 @@ def event(**kw):
     return json.dumps(e).encode()
 
 
-def raw_batch(endpoint, lines, seq=1, timeout=30):
-    """One BATCH from a client of the test's own; the outcome frames."""
+def raw_batch(h, endpoint, lines, seq=1, timeout=30):
+    """One BATCH from a client of the test's own, with a key of its own (the collector tells
+    agents apart by key); the outcome frames."""
     ctx = zmq.Context.instance()
-    s = harness.secure(ctx.socket(zmq.DEALER))
+    _, _, cert = h.make_agent_key("raw-client", region=",".join(harness.region_codes()))
+    s = harness.secure(ctx.socket(zmq.DEALER), cert=cert)
     s.setsockopt(zmq.LINGER, 0)
     s.connect(endpoint)
     try:
@@ -150,7 +152,7 @@ def test_collector_and_agent_counters_equal_what_was_generated(h):
     # refused them): two lines that are not JSON objects, a bad occurred_on, a bad event_id.
     raw = [b"not json", b"[1,2]", event(occurred_on="2025-13-40"), event(event_id="nope"),
            event(), event()]
-    out = raw_batch(col.endpoint, raw)
+    out = raw_batch(h, col.endpoint, raw)
     if [o.split("\t")[0] for o in out] != ["rejected"] * 4 + ["accepted"] * 2:
         fail("raw batch outcomes: %r" % out)
     raw_rejected = {"malformed": 2, "occurred_on": 1, "event_id": 1}
@@ -190,6 +192,9 @@ def test_collector_and_agent_counters_equal_what_was_generated(h):
     seen = [v for (n, _), v in s.items() if n == "parley_collector_agent_last_seen_seconds"]
     if len(seen) != value(s, "parley_collector_known_agents") or not all(0 <= v < 120 for v in seen):
         fail("agent last-seen gauges %r" % seen)
+    peers = {dict(labels).get("peer") for (n, labels) in s if n == "parley_collector_agent_last_seen_seconds"}
+    if h.keys()["agent_cert"]["public"] not in peers:
+        fail("the agent is not known by its CURVE key: peers %r" % peers)
     if value(s, "parley_collector_database_up") != 1:
         fail("database_up is not 1")
     print("collector: accepted %d, duplicates %d, rejected %r, %d transactions" % (
