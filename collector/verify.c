@@ -216,6 +216,6 @@ verify_rebuild_main (int argc, char **argv)
     rc = verify_rebuild (conn, stdout) == 0 ? 0 : 1;
     PQfinish (conn);
     if (rc == 0)
-        log_info ("verify", "rebuilt state and aggregates from the events", "tables=7");
+        log_info ("verify", "rebuilt state and aggregates from the events", "tables=9");
     return rc;
 }

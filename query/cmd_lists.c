@@ -216,6 +216,30 @@ cmd_regions (command_ctx_t *ctx)
         { "mps_engaged", .label = "MPs engaged" },
         { "conversations", .label = "Conversations" },
     };
+    if (ctx->period) {
+        /* The same columns as region_summary, over the conversations of the period. */
+        const char *params[] = { ctx->period->from, ctx->period->to };
+        return s_list (
+          ctx,
+          "SELECT s.region, s.country, count(*) AS constituencies,"
+          "       count(*) FILTER (WHERE f.conversations > 0) AS constituencies_reached,"
+          "       count(*) FILTER (WHERE f.mp_conversations > 0) AS mps_engaged,"
+          "       coalesce(sum(f.conversations), 0)::bigint AS conversations"
+          "  FROM parley.constituency_summary s"
+          "  LEFT JOIN (SELECT constituency_code, sum(conversations) AS conversations,"
+          "                    sum(conversations) FILTER (WHERE stakeholder_role = 'mp')"
+          "                      AS mp_conversations"
+          "               FROM parley.conversation_facts"
+          "              WHERE occurred_on BETWEEN $1::date AND $2::date"
+          "              GROUP BY constituency_code) f"
+          "    ON f.constituency_code = s.constituency_code"
+          " GROUP BY s.region, s.country ORDER BY s.country, s.region",
+          2,
+          params,
+          shape,
+          COLUMNS_COUNT (shape),
+          "No regions.");
+    }
     return s_list (ctx,
                    "SELECT region, country, constituencies, constituencies_reached, mps_engaged,"
                    "       conversations"
@@ -236,17 +260,33 @@ cmd_topics (command_ctx_t *ctx)
         { "constituencies", .label = "Constituencies" },
     };
     char *limit = s_limit_text (ctx->opts);
-    const char *params[] = { limit };
-    int status = s_list (
-      ctx,
-      "SELECT topic, sum(conversations)::bigint AS conversations, count(*) AS constituencies"
-      "  FROM parley.constituency_topics WHERE conversations > 0"
-      " GROUP BY topic ORDER BY 2 DESC, topic LIMIT $1::bigint",
-      1,
-      params,
-      shape,
-      COLUMNS_COUNT (shape),
-      "No topics yet.");
+    int status;
+    if (ctx->period) {
+        const char *params[] = { limit, ctx->period->from, ctx->period->to };
+        status = s_list (ctx,
+                         "SELECT topic, sum(conversations)::bigint AS conversations,"
+                         "       count(DISTINCT constituency_code) AS constituencies"
+                         "  FROM parley.topic_facts"
+                         " WHERE occurred_on BETWEEN $2::date AND $3::date"
+                         " GROUP BY topic ORDER BY 2 DESC, topic LIMIT $1::bigint",
+                         3,
+                         params,
+                         shape,
+                         COLUMNS_COUNT (shape),
+                         "No topics in the period.");
+    } else {
+        const char *params[] = { limit };
+        status = s_list (
+          ctx,
+          "SELECT topic, sum(conversations)::bigint AS conversations, count(*) AS constituencies"
+          "  FROM parley.constituency_topics WHERE conversations > 0"
+          " GROUP BY topic ORDER BY 2 DESC, topic LIMIT $1::bigint",
+          1,
+          params,
+          shape,
+          COLUMNS_COUNT (shape),
+          "No topics yet.");
+    }
     free (limit);
     return status;
 }
@@ -264,6 +304,26 @@ cmd_associations (command_ctx_t *ctx)
         { "first_on", .label = "First" },
         { "last_on", .label = "Last" },
     };
+    if (ctx->period) {
+        /* The same columns as association_summary, over the conversations of the period. */
+        const char *params[] = { ctx->period->from, ctx->period->to };
+        return s_list (
+          ctx,
+          "SELECT association_id, min(association_name) AS association_name,"
+          "       sum(conversations)::bigint AS conversations,"
+          "       count(DISTINCT constituency_code) AS constituencies_reached,"
+          "       count(DISTINCT constituency_code) FILTER (WHERE stakeholder_role = 'mp')"
+          "         AS mps_spoken_to,"
+          "       min(occurred_on) AS first_on, max(occurred_on) AS last_on"
+          "  FROM parley.conversation_facts"
+          " WHERE occurred_on BETWEEN $1::date AND $2::date"
+          " GROUP BY association_id ORDER BY conversations DESC, association_id",
+          2,
+          params,
+          shape,
+          COLUMNS_COUNT (shape),
+          "No associations in the period.");
+    }
     return s_list (ctx,
                    "SELECT association_id, association_name, conversations, constituencies_reached,"
                    "       mps_spoken_to, first_on, last_on"

@@ -46,9 +46,37 @@ s_find_constituency (const char *text)
     return NULL;
 }
 
+/* progress for a period: the conversations of the period, the constituencies they reached
+   and the MPs engaged in it, from parley.conversation_facts; one row in every format (a
+   projection belongs to the whole campaign, not to a period). */
+static int
+s_progress_period (command_ctx_t *ctx)
+{
+    const char *params[] = { ctx->period->from, ctx->period->to };
+    resultset_t *rs = query_db_resultset (
+      ctx->conn,
+      "SELECT $1::date AS period_from, $2::date AS period_to,"
+      "       coalesce(sum(f.conversations), 0)::bigint AS conversations,"
+      "       count(DISTINCT f.constituency_code) AS constituencies_reached,"
+      "       (SELECT count(*) FROM parley.constituency_summary) AS constituencies,"
+      "       count(DISTINCT f.constituency_code) FILTER (WHERE f.stakeholder_role = 'mp')"
+      "         AS mps_engaged"
+      "  FROM parley.conversation_facts f"
+      " WHERE f.occurred_on BETWEEN $1::date AND $2::date",
+      2,
+      params);
+    if (!rs)
+        return QUERY_EXIT_FAIL;
+    render_write (rs, ctx->opts->format, ctx->out, NULL);
+    resultset_destroy (&rs);
+    return QUERY_EXIT_OK;
+}
+
 int
 cmd_progress (command_ctx_t *ctx)
 {
+    if (ctx->period)
+        return s_progress_period (ctx);
     resultset_t *rs = query_db_resultset (
       ctx->conn,
       "SELECT p.conversations, p.target,"
@@ -167,6 +195,72 @@ s_constituency_block (command_ctx_t *ctx, const resultset_t *sum, const resultse
 #undef V
 }
 
+/* constituency_summary's columns for one constituency ($1), over the conversations of a
+   period ($2 to $3) in parley.conversation_facts. */
+#define S_CONSTITUENCY_PERIOD_SQL                                                                                                                                                                                                                                                      \
+    "SELECT s.constituency_code, s.constituency_name, s.region, s.country,"                                                                                                                                                                                                            \
+    "       coalesce(sum(f.conversations), 0)::bigint AS conversations,"                                                                                                                                                                                                               \
+    "       " S_ROLE_SUM (                                                                                                                                                                                                                                                             \
+      "mp") " AS mp_conversations,"                                                                                                                                                                                                                                                    \
+            "       " S_ROLE_SUM (                                                                                                                                                                                                                                                     \
+              "councillor") " AS councillor_conversations,"                                                                                                                                                                                                                            \
+                            "       " S_ROLE_SUM (                                                                                                                                                                                                                                     \
+                              "peer") " AS peer_conversations,"                                                                                                                                                                                                                        \
+                                      "       " S_ROLE_SUM (                                                                                                                                                                                                                           \
+                                        "mayor") " AS mayor_conversations,"                                                                                                                                                                                                            \
+                                                 "       " S_ROLE_SUM (                                                                                                                                                                                                                \
+                                                   "official") " AS official_conversations,"                                                                                                                                                                                           \
+                                                               "       " S_ROLE_SUM (                                                                                                                                                                                                  \
+                                                                 "opinion_former") " AS "                                                                                                                                                                                              \
+                                                                                   "opinion_"                                                                                                                                                                                          \
+                                                                                   "former_"                                                                                                                                                                                           \
+                                                                                   "conversations"                                                                                                                                                                                     \
+                                                                                   ","                                                                                                                                                                                                 \
+                                                                                   "       "                                                                                                                                                                                           \
+                                                                                   "count("                                                                                                                                                                                            \
+                                                                                   "DISTINCT "                                                                                                                                                                                         \
+                                                                                   "f."                                                                                                                                                                                                \
+                                                                                   "association_"                                                                                                                                                                                      \
+                                                                                   "id) AS "                                                                                                                                                                                           \
+                                                                                   "associations,"                                                                                                                                                                                     \
+                                                                                   "      "                                                                                                                                                                                            \
+                                                                                   " " S_FACT_SUM (                                                                                                                                                                                    \
+                                                                                     "f.stance = "                                                                                                                                                                                     \
+                                                                                     "-2") " AS "                                                                                                                                                                                      \
+                                                                                           "stanc"                                                                                                                                                                                     \
+                                                                                           "e_"                                                                                                                                                                                        \
+                                                                                           "oppos"                                                                                                                                                                                     \
+                                                                                           "ed,"                                                                                                                                                                                       \
+                                                                                           "     "                                                                                                                                                                                     \
+                                                                                           " "                                                                                                                                                                                         \
+                                                                                           " " S_FACT_SUM (                                                                                                                                                                            \
+                                                                                             "f."                                                                                                                                                                                      \
+                                                                                             "sta"                                                                                                                                                                                     \
+                                                                                             "nce"                                                                                                                                                                                     \
+                                                                                             " = "                                                                                                                                                                                     \
+                                                                                             "-1") " AS stance_sceptical,"                                                                                                                                                             \
+                                                                                                   "       " S_FACT_SUM (                                                                                                                                                              \
+                                                                                                     "f.stance = 0") " AS stance_neutral,"                                                                                                                                             \
+                                                                                                                     "       " S_FACT_SUM (                                                                                                                                            \
+                                                                                                                       "f.stance = 1") " AS stance_supportive,"                                                                                                                        \
+                                                                                                                                       "       " S_FACT_SUM (                                                                                                                          \
+                                                                                                                                         "f.stance = 2") " AS stance_champion,"                                                                                                        \
+                                                                                                                                                         "       " S_FACT_SUM (                                                                                                        \
+                                                                                                                                                           "f.stance IS NULL") " AS stance_unknown,"                                                                                   \
+                                                                                                                                                                               "       sum(f.stance * f.conversations)::numeric"                                                       \
+                                                                                                                                                                               "         / NULLIF(sum(f.conversations) FILTER (WHERE f.stance IS NOT NULL), 0)"                        \
+                                                                                                                                                                               "         AS mean_stance,"                                                                              \
+                                                                                                                                                                               "       " S_FACT_SUM (                                                                                  \
+                                                                                                                                                                                 "f.follow_up") " AS follow_ups,"                                                                      \
+                                                                                                                                                                                                "       min(f.occurred_on) AS first_on, max(f.occurred_on) AS last_on"                 \
+                                                                                                                                                                                                "  FROM parley.constituency_summary s"                                                 \
+                                                                                                                                                                                                "  LEFT JOIN parley.conversation_facts f ON f.constituency_code = s.constituency_code" \
+                                                                                                                                                                                                "   AND f.occurred_on BETWEEN $2::date AND $3::date"                                   \
+                                                                                                                                                                                                " WHERE s.constituency_code = $1"                                                      \
+                                                                                                                                                                                                " GROUP BY s.constituency_code, s.constituency_name, s.region, s.country"
+#define S_FACT_SUM(cond) "coalesce(sum(f.conversations) FILTER (WHERE " cond "), 0)::bigint"
+#define S_ROLE_SUM(role) S_FACT_SUM ("f.stakeholder_role = '" role "'")
+
 /* The constituency page's tables. */
 static const columns_shape_t s_topics_shape[] = {
     { "topic", .label = "Topic" },
@@ -193,25 +287,40 @@ cmd_constituency (command_ctx_t *ctx)
     if (!c)
         return QUERY_EXIT_FAIL;
     const char *params[] = { c->code };
+    const char *pparams[] = { c->code,
+                              ctx->period ? ctx->period->from : NULL,
+                              ctx->period ? ctx->period->to : NULL };
     int status = QUERY_EXIT_FAIL;
     resultset_t *sum = NULL, *topics = NULL, *people = NULL, *mp = NULL;
-    sum =
-      query_db_resultset (ctx->conn,
-                          "SELECT * FROM parley.constituency_summary WHERE constituency_code = $1",
-                          1,
-                          params);
+    if (ctx->period)
+        sum = query_db_resultset (ctx->conn, S_CONSTITUENCY_PERIOD_SQL, 3, pparams);
+    else
+        sum = query_db_resultset (
+          ctx->conn,
+          "SELECT * FROM parley.constituency_summary WHERE constituency_code = $1",
+          1,
+          params);
     if (!sum)
         goto out;
     if (resultset_rows (sum) != 1) {
         query_error ("constituency %s is missing from parley.constituency_summary", c->code);
         goto out;
     }
-    topics = query_db_resultset (
-      ctx->conn,
-      "SELECT topic, conversations FROM parley.constituency_topics"
-      " WHERE constituency_code = $1 AND conversations > 0 ORDER BY conversations DESC, topic",
-      1,
-      params);
+    if (ctx->period)
+        topics = query_db_resultset (
+          ctx->conn,
+          "SELECT topic, sum(conversations)::bigint AS conversations FROM parley.topic_facts"
+          " WHERE constituency_code = $1 AND occurred_on BETWEEN $2::date AND $3::date"
+          " GROUP BY topic ORDER BY conversations DESC, topic",
+          3,
+          pparams);
+    else
+        topics = query_db_resultset (
+          ctx->conn,
+          "SELECT topic, conversations FROM parley.constituency_topics"
+          " WHERE constituency_code = $1 AND conversations > 0 ORDER BY conversations DESC, topic",
+          1,
+          params);
     if (!topics)
         goto out;
     const char *people_sql =
@@ -221,6 +330,16 @@ cmd_constituency (command_ctx_t *ctx)
       "       last_on, open_follow_ups"
       "  FROM parley.stakeholder_summary WHERE constituency_code = $1"
       " ORDER BY conversations DESC, last_on DESC, name";
+    const char *people_period_sql =
+      "SELECT " STAKEHOLDER_ROLE_SHORT_SQL
+      " AS role_short, role, name, person_key, conversations, associations,"
+      "       latest_stance, previous_stance, " STAKEHOLDER_STANCE_CHANGE_SQL " AS stance_text,"
+      "       last_on, open_follow_ups"
+      "  FROM parley.stakeholder_summary WHERE constituency_code = $1 AND false";
+    /* With a period, no stakeholders (the same columns, no rows): their figures are
+       all-time (stakeholder_summary has no day), and would mislead on a period's page. */
+    if (ctx->period)
+        people_sql = people_period_sql;
     people = query_db_resultset (ctx->conn, people_sql, 1, params);
     if (!people)
         goto out;

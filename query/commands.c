@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "query_db.h"
@@ -25,11 +26,11 @@ typedef struct {
 
 /* clang-format off */
 static const command_def_t s_commands[] = {
-    { .name = "progress", .args = "", .options = QOPT_FORMAT, .run = cmd_progress,
+    { .name = "progress", .args = "", .options = QOPT_FORMAT | QOPT_PERIOD, .run = cmd_progress,
       .help = "conversations against the target, constituencies reached, MPs engaged, "
               "projection" },
     { .name = "constituency", .args = "CODE-OR-NAME", .min_args = 1, .max_args = 1,
-      .options = QOPT_FORMAT, .run = cmd_constituency,
+      .options = QOPT_FORMAT | QOPT_PERIOD, .run = cmd_constituency,
       .help = "one constituency: its figures, topics and stakeholders" },
     { .name = "gaps", .args = "[--region R]", .options = QOPT_FORMAT | QOPT_REGION,
       .run = cmd_gaps,
@@ -37,11 +38,13 @@ static const command_def_t s_commands[] = {
     { .name = "constituencies", .args = "[--region R] [--limit N]",
       .options = QOPT_FORMAT | QOPT_REGION | QOPT_LIMIT, .run = cmd_constituencies,
       .help = "constituencies with the most conversations first" },
-    { .name = "regions", .args = "", .options = QOPT_FORMAT, .run = cmd_regions,
+    { .name = "regions", .args = "", .options = QOPT_FORMAT | QOPT_PERIOD, .run = cmd_regions,
       .help = "figures by region and nation" },
-    { .name = "topics", .args = "[--limit N]", .options = QOPT_FORMAT | QOPT_LIMIT,
+    { .name = "topics", .args = "[--limit N]",
+      .options = QOPT_FORMAT | QOPT_LIMIT | QOPT_PERIOD,
       .run = cmd_topics, .help = "topics across all constituencies, most discussed first" },
-    { .name = "associations", .args = "", .options = QOPT_FORMAT, .run = cmd_associations,
+    { .name = "associations", .args = "", .options = QOPT_FORMAT | QOPT_PERIOD,
+      .run = cmd_associations,
       .help = "figures by housing association" },
     { .name = "stakeholders", .args = "[--stance S] [--limit N]",
       .options = QOPT_FORMAT | QOPT_STANCE | QOPT_LIMIT, .run = cmd_stakeholders,
@@ -142,6 +145,20 @@ commands_run (const query_options_t *opts)
     }
     if (def->check && def->check (opts) != QUERY_EXIT_OK)
         return QUERY_EXIT_USAGE;
+    /* PERIOD: --from DATE, --to DATE, --week 2026-W37, --month 2026-09, --quarter 2026Q3. */
+    period_t period;
+    bool has_period = false;
+    if (opts->given & QOPT_PERIOD) {
+        period_args_t pa = { opts->from, opts->to, opts->week, opts->month, opts->quarter };
+        char *error = NULL;
+        period_status_t ps = period_resolve (&pa, &period, &error);
+        if (ps == PERIOD_BAD) {
+            options_error (&query_options_spec, stderr, "%s", error ? error : "bad period");
+            free (error);
+            return QUERY_EXIT_USAGE;
+        }
+        has_period = ps == PERIOD_OK;
+    }
 
     PGconn *conn = query_db_connect (opts->db);
     if (!conn)
@@ -149,7 +166,9 @@ commands_run (const query_options_t *opts)
     int status = QUERY_EXIT_FAIL;
     bool writes = def->writes && opts->nargs > 0;
     if (query_db_begin (conn, writes) == 0) {
-        command_ctx_t ctx = { .opts = opts, .conn = conn, .out = stdout };
+        command_ctx_t ctx = {
+            .opts = opts, .conn = conn, .out = stdout, .period = has_period ? &period : NULL
+        };
         status = def->run (&ctx);
         /* Read-only transactions are committed too, ending the snapshot cleanly; a failed
            command's transaction is rolled back by PQfinish, so a half-done change never

@@ -8,6 +8,7 @@
    (target, mps load: the two that write) and cmd_export.c (export, report). */
 #ifndef PARLEY_COMMANDS_H
 #define PARLEY_COMMANDS_H
+#include "period.h"
 #include "query_options.h"
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@ typedef struct {
     const query_options_t *opts;
     PGconn *conn;
     FILE *out;
+    /* The period given (--from/--to/--week/--month/--quarter), or NULL: all time. A
+       command with a period reads the fact views (parley.conversation_facts,
+       parley.topic_facts) with the two dates as parameters. */
+    const period_t *period;
 } command_ctx_t;
 
 /* A command's checks of its arguments and options that the table cannot state, made

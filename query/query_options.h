@@ -20,19 +20,26 @@ enum {
     QOPT_BY = 1u << 4,
     QOPT_HTML = 1u << 5,
     QOPT_LIMIT = 1u << 6,
+    QOPT_FROM = 1u << 7, /* the period options (period.h) */
+    QOPT_TO = 1u << 8,
+    QOPT_WEEK = 1u << 9,
+    QOPT_MONTH = 1u << 10,
+    QOPT_QUARTER = 1u << 11,
 };
+#define QOPT_PERIOD (QOPT_FROM | QOPT_TO | QOPT_WEEK | QOPT_MONTH | QOPT_QUARTER)
 
 typedef struct {
-    const char *db;      /* --db CONNINFO; NULL: the libpq environment */
-    int format;          /* --format: a render_format_t; RENDER_TABLE unless given */
-    const char *region;  /* --region R (gaps, constituencies) */
-    const char *stance;  /* --stance S (stakeholders) */
-    const char *by;      /* --by DATE (target) */
-    const char *html;    /* --html FILE (report) */
-    long limit;          /* --limit N (topics, constituencies, stakeholders); 0: all */
-    unsigned given;      /* QOPT_* bits of the options given */
-    const char *command; /* NULL if none was given */
-    char **args;         /* the command's arguments (borrowed from argv) */
+    const char *db;     /* --db CONNINFO; NULL: the libpq environment */
+    int format;         /* --format: a render_format_t; RENDER_TABLE unless given */
+    const char *region; /* --region R (gaps, constituencies) */
+    const char *stance; /* --stance S (stakeholders) */
+    const char *by;     /* --by DATE (target) */
+    const char *html;   /* --html FILE (report) */
+    long limit;         /* --limit N (topics, constituencies, stakeholders); 0: all */
+    const char *from, *to, *week, *month, *quarter; /* the period (period.h), as given */
+    unsigned given;                                 /* QOPT_* bits of the options given */
+    const char *command;                            /* NULL if none was given */
+    char **args; /* the command's arguments (borrowed from argv) */
     int nargs;
 } query_options_t;
 

@@ -27,6 +27,9 @@ DERIVED = {
     "association_constituency": ("constituency_code, association_id", []),
     "constituency_topic": ("constituency_code, topic", []),
     "daily_conversations": ("occurred_on", []),
+    "conversation_fact": ("occurred_on, constituency_code, association_id, stakeholder_role, stance, format, "
+                          "follow_up", []),
+    "topic_fact": ("occurred_on, constituency_code, topic", []),
     "association_name": ("association_id", []),
     "stakeholder_agg": ("constituency_code, stakeholder_role, person_key", []),
 }
@@ -226,6 +229,31 @@ def test_damage_to_every_aggregate_is_reported_and_rebuild_repairs_it(h):
              "'2024-01-02', '2024-01-03', 0) RETURNING 1", (c1,))
     damaged |= {("stakeholder_agg", "%s %s %s" % s1), ("stakeholder_agg", "%s %s %s" % s2),
                 ("stakeholder_agg", "%s mp nobody stray" % c1)}
+
+    # The fact tables (0006_facts.sql): keyed by their grain, a NULL written "null".
+    fkey = ("concat_ws(' ', occurred_on, constituency_code, association_id, stakeholder_role, "
+            "coalesce(stance::text, 'null'), coalesce(format, 'null'), coalesce(follow_up::text, 'null'))")
+    f1, = pick(db, "SELECT %s FROM parley.conversation_fact ORDER BY 1 LIMIT 1" % fkey)
+    db.query("UPDATE parley.conversation_fact SET conversations = conversations + 1 WHERE %s = %%s RETURNING 1"
+             % fkey, (f1,))
+    f2, = pick(db, "SELECT %s FROM parley.conversation_fact WHERE stance IS NULL OR format IS NULL "
+                   "OR follow_up IS NULL ORDER BY 1 DESC LIMIT 1" % fkey)
+    db.query("DELETE FROM parley.conversation_fact WHERE %s = %%s RETURNING 1" % fkey, (f2,))
+    db.query("INSERT INTO parley.conversation_fact VALUES ('1999-12-31', %s, 'stray-association', 'mp', "
+             "NULL, 'meeting', true, 3) RETURNING 1", (c1,))
+    damaged |= {("conversation_fact", f1), ("conversation_fact", f2),
+                ("conversation_fact", "1999-12-31 %s stray-association mp null meeting true" % c1)}
+
+    g1, = pick(db, "SELECT concat_ws(' ', occurred_on, constituency_code, topic) FROM parley.topic_fact "
+                   "ORDER BY 1 LIMIT 1")
+    db.query("UPDATE parley.topic_fact SET conversations = conversations - 1 "
+             "WHERE concat_ws(' ', occurred_on, constituency_code, topic) = %s RETURNING 1", (g1,))
+    g2, = pick(db, "SELECT concat_ws(' ', occurred_on, constituency_code, topic) FROM parley.topic_fact "
+                   "ORDER BY 1 DESC LIMIT 1")
+    db.query("DELETE FROM parley.topic_fact "
+             "WHERE concat_ws(' ', occurred_on, constituency_code, topic) = %s RETURNING 1", (g2,))
+    db.query("INSERT INTO parley.topic_fact VALUES ('1999-12-31', %s, 'stray topic', 2) RETURNING 1", (c1,))
+    damaged |= {("topic_fact", g1), ("topic_fact", g2), ("topic_fact", "1999-12-31 %s stray topic" % c1)}
 
     rc, found, lines = verify(h, db)
     if rc != 1:

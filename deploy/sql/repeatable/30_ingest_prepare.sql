@@ -63,6 +63,7 @@ BEGIN
         stance            smallint,
         topics            text[],
         follow_up         boolean,
+        format            text,
         stakeholder_name  text,
         reported_at       timestamptz,
         event_id          uuid,

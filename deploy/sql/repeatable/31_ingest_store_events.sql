@@ -64,11 +64,11 @@ BEGIN
     ), newer AS (
         SELECT n.*, s.event_id IS NOT NULL AS existed,
                coalesce(s.counts, false) AS old_counts, s.stance AS old_stance,
-               s.topics AS old_topics, s.follow_up AS old_follow_up,
+               s.topics AS old_topics, s.follow_up AS old_follow_up, s.format AS old_format,
                s.reported_at AS old_reported_at, s.event_id AS old_event_id
           FROM best n
           LEFT JOIN LATERAL (
-               SELECT c.event_id, c.reported_at, c.counts, c.stance, c.topics, c.follow_up
+               SELECT c.event_id, c.reported_at, c.counts, c.stance, c.topics, c.follow_up, c.format
                  FROM parley.conversation c
                 WHERE c.constituency_code = n.constituency_code
                   AND c.association_id = n.association_id
@@ -105,13 +105,14 @@ BEGIN
     )
     INSERT INTO pg_temp.parley_delta
            (constituency_code, association_id, stakeholder_role, person_key, occurred_on,
-            stance, topics, follow_up, stakeholder_name, reported_at, event_id, sign)
+            stance, topics, follow_up, format, stakeholder_name, reported_at, event_id, sign)
     SELECT constituency_code, association_id, stakeholder_role, person_key, occurred_on,
-           old_stance, old_topics, old_follow_up, NULL, old_reported_at, old_event_id, -1
+           old_stance, old_topics, old_follow_up, old_format, NULL, old_reported_at,
+           old_event_id, -1
       FROM newer WHERE old_counts
     UNION ALL
     SELECT constituency_code, association_id, stakeholder_role, person_key, occurred_on,
-           stance, topics, follow_up, stakeholder_name, reported_at, event_id, 1
+           stance, topics, follow_up, format, stakeholder_name, reported_at, event_id, 1
       FROM newer WHERE type <> 'conversation.withdrawn';
 END
 $fn$;

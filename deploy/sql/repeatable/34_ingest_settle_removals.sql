@@ -5,7 +5,7 @@
 
 -- The earliest and latest days step 2 set NULL are found again (a pair's from its
 -- conversations, by the primary key's prefix; a constituency's from its pairs), and the
--- rows whose count fell to 0 are deleted (pairs, topics, days; constituency_agg keeps a row
+-- rows whose count fell to 0 are deleted (pairs, topics, days, facts; constituency_agg keeps a row
 -- for every constituency). The rows are found by probes (LATERAL) and written by ctid.
 -- Only nested loops (the SET clause, for the call): this step joins the batch's groups
 -- (small) to probes of an aggregate table, and PL/pgSQL keeps the plan it made for the
@@ -74,5 +74,31 @@ BEGIN
             CROSS JOIN LATERAL (
                   SELECT x.ctid AS tid FROM parley.daily_conversations x
                    WHERE x.occurred_on = r.occurred_on AND x.conversations = 0 OFFSET 0) e));
+    DELETE FROM parley.conversation_fact AS t
+     WHERE t.ctid = ANY (ARRAY(
+           SELECT e.tid
+             FROM (SELECT DISTINCT occurred_on, constituency_code, association_id,
+                          stakeholder_role, stance, format, follow_up
+                     FROM pg_temp.parley_delta WHERE sign < 0) r
+            CROSS JOIN LATERAL (
+                  SELECT x.ctid AS tid FROM parley.conversation_fact x
+                   WHERE x.occurred_on = r.occurred_on
+                     AND x.constituency_code = r.constituency_code
+                     AND x.association_id = r.association_id
+                     AND x.stakeholder_role = r.stakeholder_role
+                     AND x.stance IS NOT DISTINCT FROM r.stance
+                     AND x.format IS NOT DISTINCT FROM r.format
+                     AND x.follow_up IS NOT DISTINCT FROM r.follow_up
+                     AND x.conversations = 0 OFFSET 0) e));
+    DELETE FROM parley.topic_fact AS t
+     WHERE t.ctid = ANY (ARRAY(
+           SELECT e.tid
+             FROM (SELECT DISTINCT occurred_on, constituency_code, topic
+                     FROM pg_temp.parley_delta, unnest(topics) AS topic WHERE sign < 0) r
+            CROSS JOIN LATERAL (
+                  SELECT x.ctid AS tid FROM parley.topic_fact x
+                   WHERE x.occurred_on = r.occurred_on
+                     AND x.constituency_code = r.constituency_code AND x.topic = r.topic
+                     AND x.conversations = 0 OFFSET 0) e));
 END
 $fn$;

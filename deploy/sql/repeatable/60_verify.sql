@@ -91,6 +91,27 @@ LANGUAGE sql STABLE AS $fn$
      GROUP BY occurred_on;
 $fn$;
 
+-- The fact tables (0006_facts.sql), from the conversations that count.
+CREATE OR REPLACE FUNCTION parley.expected_conversation_fact ()
+RETURNS SETOF parley.conversation_fact
+LANGUAGE sql STABLE AS $fn$
+    SELECT occurred_on, constituency_code, association_id, stakeholder_role, stance, format,
+           follow_up, count(*)::integer
+      FROM parley.conversation
+     WHERE counts
+     GROUP BY occurred_on, constituency_code, association_id, stakeholder_role, stance, format,
+              follow_up;
+$fn$;
+
+CREATE OR REPLACE FUNCTION parley.expected_topic_fact ()
+RETURNS SETOF parley.topic_fact
+LANGUAGE sql STABLE AS $fn$
+    SELECT c.occurred_on, c.constituency_code, t.topic, count(*)::integer
+      FROM parley.conversation c, unnest(c.topics) AS t (topic)
+     WHERE c.counts
+     GROUP BY c.occurred_on, c.constituency_code, t.topic;
+$fn$;
+
 -- Over every accepted event, withdrawals included (as ingest_store_events keeps it).
 CREATE OR REPLACE FUNCTION parley.expected_association_name ()
 RETURNS SETOF parley.association_name
@@ -181,6 +202,31 @@ LANGUAGE sql STABLE AS $fn$
           FULL JOIN (SELECT x.occurred_on::text AS k, to_jsonb(x) AS v
                        FROM parley.expected_daily_conversations() x) e ON e.k = s.k
          WHERE s.v IS DISTINCT FROM e.v
+    ), conversation_fact AS (
+        -- keyed by the grain, a NULL (not recorded) written as "null"
+        SELECT 'conversation_fact'::text, coalesce(s.k, e.k), s.v, e.v
+          FROM (SELECT concat_ws(' ', x.occurred_on, x.constituency_code, x.association_id,
+                                 x.stakeholder_role, coalesce(x.stance::text, 'null'),
+                                 coalesce(x.format, 'null'),
+                                 coalesce(x.follow_up::text, 'null')) AS k,
+                       to_jsonb(x) AS v
+                  FROM parley.conversation_fact x) s
+          FULL JOIN (SELECT concat_ws(' ', x.occurred_on, x.constituency_code, x.association_id,
+                                      x.stakeholder_role, coalesce(x.stance::text, 'null'),
+                                      coalesce(x.format, 'null'),
+                                      coalesce(x.follow_up::text, 'null')) AS k,
+                            to_jsonb(x) AS v
+                       FROM parley.expected_conversation_fact() x) e ON e.k = s.k
+         WHERE s.v IS DISTINCT FROM e.v
+    ), topic_fact AS (
+        SELECT 'topic_fact'::text, coalesce(s.k, e.k), s.v, e.v
+          FROM (SELECT concat_ws(' ', x.occurred_on, x.constituency_code, x.topic) AS k,
+                       to_jsonb(x) AS v
+                  FROM parley.topic_fact x) s
+          FULL JOIN (SELECT concat_ws(' ', x.occurred_on, x.constituency_code, x.topic) AS k,
+                            to_jsonb(x) AS v
+                       FROM parley.expected_topic_fact() x) e ON e.k = s.k
+         WHERE s.v IS DISTINCT FROM e.v
     ), association_name AS (
         SELECT 'association_name'::text, coalesce(s.k, e.k), s.v, e.v
           FROM (SELECT x.association_id AS k, to_jsonb(x) AS v FROM parley.association_name x) s
@@ -210,6 +256,8 @@ LANGUAGE sql STABLE AS $fn$
         UNION ALL SELECT * FROM association_constituency
         UNION ALL SELECT * FROM constituency_topic
         UNION ALL SELECT * FROM daily_conversations
+        UNION ALL SELECT * FROM conversation_fact
+        UNION ALL SELECT * FROM topic_fact
         UNION ALL SELECT * FROM association_name
         UNION ALL SELECT * FROM stakeholder_agg) d (t, k, s, e)
      ORDER BY 1, 2;
@@ -254,6 +302,16 @@ BEGIN
     INSERT INTO parley.daily_conversations SELECT * FROM parley.expected_daily_conversations();
     GET DIAGNOSTICS n = ROW_COUNT;
     table_name := 'daily_conversations'; written := n; RETURN NEXT;
+
+    DELETE FROM parley.conversation_fact;
+    INSERT INTO parley.conversation_fact SELECT * FROM parley.expected_conversation_fact();
+    GET DIAGNOSTICS n = ROW_COUNT;
+    table_name := 'conversation_fact'; written := n; RETURN NEXT;
+
+    DELETE FROM parley.topic_fact;
+    INSERT INTO parley.topic_fact SELECT * FROM parley.expected_topic_fact();
+    GET DIAGNOSTICS n = ROW_COUNT;
+    table_name := 'topic_fact'; written := n; RETURN NEXT;
 
     DELETE FROM parley.association_name;
     INSERT INTO parley.association_name SELECT * FROM parley.expected_association_name();

@@ -28,3 +28,7 @@ GRANT SELECT
       parley.stakeholder_summary, parley.mp_mismatches, parley.sitting_mps,
       parley.campaign_target
    TO parley_analyst;
+
+-- The fact views (21_fact_views.sql; issue 12, "Time periods").
+REVOKE ALL ON parley.conversation_facts, parley.topic_facts FROM parley_writer;
+GRANT SELECT ON parley.conversation_facts, parley.topic_facts TO parley_analyst;
