@@ -114,7 +114,7 @@ if [[ -n $collector ]]; then
     psql_db="host=$PGHOST port=$PGPORT user=postgres dbname=postgres"
     /usr/bin/python3 -c "import psycopg2,sys; c=psycopg2.connect(sys.argv[1]); c.autocommit=True; c.cursor().execute('CREATE DATABASE rss')" "$psql_db"
     db="host=$PGHOST port=$PGPORT user=postgres dbname=rss"
-    setsid "$collector" --db "$db" --bind "tcp://127.0.0.1:$port" 2> "$work/collector.log" &
+    setsid "$collector" --db "$db" --bind "tcp://127.0.0.1:$port" --insecure 2> "$work/collector.log" &
     pids+=($!)
     setsid /usr/bin/time -v -o "$work/time-deliver.txt" "$agent" --connect "tcp://127.0.0.1:$port" \
         --spool "$work/spool" --spool-max "$spool_max" 2> "$work/agent-deliver.log" &

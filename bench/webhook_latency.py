@@ -69,7 +69,7 @@ def main():
             conninfo = "host='%s' port=%s user=%s dbname=postgres" % (
                 vals["PGHOST"], vals["PGPORT"], vals.get("PGUSER", "postgres"))
             col = subprocess.Popen([os.path.join(args.build, "collector", "parley-collector"), "--db", conninfo,
-                                    "--bind", "tcp://127.0.0.1:%d" % col_port],
+                                    "--bind", "tcp://127.0.0.1:%d" % col_port, "--insecure"],
                                    stderr=open(os.path.join(work, "collector.log"), "w"))
             procs.append(col)
             wait_listening(col_port, col, "parley-collector")
