@@ -111,8 +111,9 @@ def schema_present(db):
 
 
 def test_collector_is_ready_once_bound_and_the_schema_is_current(h):
-    # The collector's loop turns at least every 200 ms: a watchdog of 0.4 s.
-    notify = Notify(400000)
+    # A watchdog of 1 s (pinged every 0.5 s): a loop turn may take a few hundred ms on a loaded
+    # 2-core machine (0.40 s seen while the database was still being created); a blocked loop fails.
+    notify = Notify(1000000)
     try:
         # A database that does not exist yet: the collector binds and waits for it.
         db = harness.Database(h.cluster, "t_sd_notify_%d" % os.getpid())
